@@ -42,6 +42,9 @@ class TruncationReport:
         Customers who joined during the period (entry 0).
     n_entry_zero : int
         Rows observed from sign-up (entry 0), joiners included.
+    applied : bool
+        Whether the truncation was applied (False for the naive reading, where the counts say what the
+        snapshot reading would truncate).
     """
 
     period: float
@@ -49,8 +52,14 @@ class TruncationReport:
     n_truncated: int
     n_joined: int
     n_entry_zero: int
+    applied: bool = True
 
     def __str__(self) -> str:
+        if not self.applied:
+            return (
+                f"Snapshot of {self.period:g} time units read WITHOUT left truncation (naive reading): "
+                f"{self.n_truncated:,} of {self.n_rows:,} rows signed up before the period and would enter "
+                f"observation at tenure - {self.period:g} under the snapshot reading (truncate=True).")
         return (
             f"Snapshot of {self.period:g} time units: {self.n_truncated:,} of {self.n_rows:,} rows are left-truncated "
             f"(entry = tenure - {self.period:g}); {self.n_entry_zero:,} are observed from sign-up "
@@ -432,15 +441,16 @@ class Tenures:
                 f"Column {tenure!r}: {int(long_joiners.sum())} customers with status {joined_l} have tenure "
                 f"longer than the period ({period:g}); they are treated as entering at 0.",
                 ChurnsurvWarning, stacklevel=2)
-        entry = np.where(is_joined, 0.0, np.maximum(t - float(period), 0.0)) if truncate else np.zeros(len(t))
+        snapshot_entry = np.where(is_joined, 0.0, np.maximum(t - float(period), 0.0))
+        entry = snapshot_entry if truncate else np.zeros(len(t))
         work = pd.DataFrame({"__entry": entry, "__event": st.isin(churned_l).to_numpy()}, index=frame.index)
         merged = pd.concat([frame, work], axis=1)
         kwargs.pop("censored", None)
         out = cls.from_frame(merged, duration=tenure, event="__event", entry="__entry", **kwargs)
-        n_trunc = int((entry > 0).sum())
+        n_trunc = int((snapshot_entry > 0).sum())
         out.truncation = TruncationReport(
             period=float(period), n_rows=len(t), n_truncated=n_trunc, n_joined=int(is_joined.sum()),
-            n_entry_zero=int(len(t) - n_trunc))
+            n_entry_zero=int(len(t) - n_trunc), applied=bool(truncate))
         return out
 
     # ------------------------------------------------------------------ views

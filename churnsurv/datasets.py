@@ -1,0 +1,198 @@
+"""Bundled data sets: two public telco churn snapshots and the Fader-Hardie cohort counts.
+
+The telco files are **snapshots**: one row per customer on the books during one reporting period. Customers
+who left before the period are absent, so tenure is observed under left truncation. The loaders return the
+usual untruncated reading by default (``truncate=False``, as most tutorials read these files) and the
+left-truncated reading with ``truncate=True``; see ``data/README.md`` and the user guide for why they differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from churnsurv._validation import check_one_of, param_error
+from churnsurv.causes import CauseMap
+from churnsurv.tenures import Tenures
+
+__all__ = [
+    "DATASETS",
+    "data_dir",
+    "dataset_path",
+    "file_sha256",
+    "load_fader_hardie",
+    "load_ibm_telco",
+    "load_maven_telco",
+    "load_raw",
+]
+
+#: Bundled files by short name.
+DATASETS = {
+    "maven_telco": "telecom_customer_churn.csv",
+    "ibm_telco": "ibm_telco_customer_churn.csv",
+    "maven_dictionary": "telecom_data_dictionary.csv",
+}
+
+#: Default segment columns of each telco file.
+MAVEN_SEGMENTS = ("Contract", "Internet Type", "Payment Method", "Offer", "Gender", "Married", "Paperless Billing")
+IBM_SEGMENTS = ("Contract", "Internet Service", "Payment Method", "Senior Citizen", "Gender", "Paperless Billing")
+
+#: Fader & Hardie (2007), customers alive at the start of years 0-12 of two cohorts of 1,000.
+FADER_HARDIE_SURVIVORS = {
+    "regular": (1000, 631, 468, 382, 326, 289, 262, 241, 223, 207, 194, 183, 173),
+    "high_end": (1000, 869, 743, 653, 593, 551, 517, 491, 468, 445, 427, 409, 394),
+}
+
+
+def data_dir() -> Path:
+    """Folder of the bundled data: ``$CHURNSURV_DATA`` if set, else the repository's ``data/``."""
+    env = os.environ.get("CHURNSURV_DATA")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "data"
+
+
+def dataset_path(name: str) -> Path:
+    """Path of a bundled file by short name (see :data:`DATASETS`)."""
+    check_one_of(name, "name", "dataset_path", DATASETS)
+    path = data_dir() / DATASETS[name]
+    if not path.exists():
+        raise FileNotFoundError(
+            f"Bundled data file {path} is missing. Run from a source checkout of churnsurv, or set CHURNSURV_DATA "
+            "to the folder holding the bundled CSV files.")
+    return path
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of a file, in hex (used by the figure manifest)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load_raw(name: str) -> pd.DataFrame:
+    """A bundled file as a raw DataFrame, exactly as published (no cleaning)."""
+    # keep_default_na=False then explicit NA for empty cells only: the Maven file's "None" is a real level
+    return pd.read_csv(dataset_path(name), keep_default_na=False, na_values=[""])
+
+
+def load_maven_telco(*, truncate: bool = False, period: float = 3, causes: str = "category",
+                     segments=MAVEN_SEGMENTS, raw: bool = False):
+    """The Maven Analytics telecom churn snapshot (California, fiscal Q2 2022) as a tenure table.
+
+    7,043 customers, 1,869 defections in the quarter with a ``Churn Category`` (Competitor 841,
+    Dissatisfaction 321, Attitude 314, Price 211, Other 182) and 20 ``Churn Reason`` values.
+
+    Parameters
+    ----------
+    truncate : bool, default False
+        False: the usual reading, every customer followed from sign-up. True: the snapshot reading, each
+        customer observed from the quarter's start (entry = max(tenure - period, 0); joiners at 0).
+    period : float, default 3
+        Length of the snapshot period in months (the data dictionary says fiscal Q2 2022: 3 months).
+    causes : {"category", "reason", "raw"}
+        Map ``Churn Category`` onto the default taxonomy (competitor, price, service, attitude, unknown), map
+        the 20 ``Churn Reason`` values onto it (adds product and natural), or keep the raw categories.
+    segments : sequence of str
+        Segment columns to carry.
+    raw : bool
+        Return the raw DataFrame instead.
+
+    Returns
+    -------
+    Tenures
+        Time unit "month"; values ``Monthly Charge`` and ``Total Revenue``; ``truncation`` set when truncated.
+
+    Examples
+    --------
+    >>> t = load_maven_telco()
+    >>> t.n_customers, t.n_events
+    (7043, 1869)
+    """
+    check_one_of(causes, "causes", "load_maven_telco", ("category", "reason", "raw"))
+    frame = load_raw("maven_telco")
+    if raw:
+        return frame
+    # the data dictionary says Internet Type is "None" for customers without internet; the file leaves it blank
+    frame = frame.assign(**{"Internet Type": frame["Internet Type"].fillna("None")})
+    cause_col = "Churn Reason" if causes == "reason" else "Churn Category"
+    cause_map = {"category": CauseMap.maven_categories(), "reason": CauseMap.telco_reasons(), "raw": None}[causes]
+    t = Tenures.from_snapshot(
+        frame, tenure="Tenure in Months", status="Customer Status", period=period, truncate=truncate,
+        id="Customer ID", cause=cause_col, cause_map=cause_map, segments=list(segments),
+        values=["Monthly Charge", "Total Revenue"], time_unit="month")
+    t.source = "maven_telco"
+    return t
+
+
+def load_ibm_telco(*, truncate: bool = False, period: float | None = None, causes: str = "reason",
+                   segments=IBM_SEGMENTS, raw: bool = False):
+    """The IBM Cognos Analytics telco churn sample (33-column release) as a tenure table.
+
+    7,043 customers, ``Churn Value`` 1 for 1,869 who left during the reporting period, with one of 20
+    ``Churn Reason`` values, mapped onto the default taxonomy.
+
+    Parameters
+    ----------
+    truncate : bool, default False
+        The snapshot reading (left truncation), which needs ``period``.
+    period : float, optional
+        Length of the reporting period in months. The release says churned customers left "during the
+        reporting period" without stating its length, so churnsurv does not guess: give it (e.g. 1 or 3)
+        to read the file as a snapshot.
+    causes : {"reason", "raw"}
+        Map ``Churn Reason`` onto the taxonomy, or keep the 20 raw reasons.
+    segments : sequence of str
+    raw : bool
+        Return the raw DataFrame instead.
+
+    Returns
+    -------
+    Tenures
+        Time unit "month"; values ``Monthly Charges``, ``Total Charges`` and ``CLTV``.
+    """
+    check_one_of(causes, "causes", "load_ibm_telco", ("reason", "raw"))
+    frame = load_raw("ibm_telco")
+    if raw:
+        return frame
+    # 'Total Charges' is blank for the 11 customers with tenure 0: a missing value, kept as NaN
+    frame = frame.assign(**{"Total Charges": pd.to_numeric(frame["Total Charges"], errors="coerce")})
+    cause_map = CauseMap.telco_reasons() if causes == "reason" else None
+    kwargs = dict(id="CustomerID", cause="Churn Reason", cause_map=cause_map, segments=list(segments),
+                  values=["Monthly Charges", "Total Charges", "CLTV"], time_unit="month")
+    if truncate:
+        if period is None:
+            raise param_error("period", "load_ibm_telco", "the reporting period in months when truncate=True", period)
+        status = frame["Churn Value"].map({1: "Churned", 0: "Stayed"})
+        t = Tenures.from_snapshot(frame.assign(__status=status), tenure="Tenure Months", status="__status",
+                                  period=period, joined=[], **kwargs)
+    else:
+        t = Tenures.from_frame(frame, duration="Tenure Months", event="Churn Value", **kwargs)
+    t.source = "ibm_telco"
+    return t
+
+
+def load_fader_hardie(*, long: bool = False) -> pd.DataFrame:
+    """Survivor counts of two cohorts from Fader & Hardie (2007), "How to project customer retention".
+
+    Parameters
+    ----------
+    long : bool
+        False: one row per year with columns ``year``, ``regular``, ``high_end``. True: tidy
+        ``segment, year, n_alive, n_lost`` (``n_lost`` = customers lost during the year before).
+
+    References
+    ----------
+    .. [1] Fader, P. S. and Hardie, B. G. S. (2007). How to project customer retention. Journal of
+       Interactive Marketing 21(1), 76-90.
+    """
+    wide = pd.DataFrame({"year": range(13), **{k: list(v) for k, v in FADER_HARDIE_SURVIVORS.items()}})
+    if not long:
+        return wide
+    out = wide.melt(id_vars="year", var_name="segment", value_name="n_alive")
+    out = out[["segment", "year", "n_alive"]].sort_values(["segment", "year"], kind="stable").reset_index(drop=True)
+    out["n_lost"] = (-out.groupby("segment")["n_alive"].diff()).fillna(0).astype(int)
+    return out
