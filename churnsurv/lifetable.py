@@ -67,6 +67,11 @@ class LifeTable:
         by = _as_list(by)
         d = tenures.data
         check_columns(d, by, what="tenure table")
+        for b in by:
+            miss = d[b].isna().to_numpy()
+            if miss.any():
+                raise data_error(b, "missing values in a grouping column", miss, d["id"].to_numpy(),
+                                 "Declare it as a segment (missing values become the level '(missing)') or fill them.")
         if by and check_confounding:
             tenures.check_confounding(by)
         gcode, keys = _group_codes(d, by)
@@ -251,6 +256,16 @@ def as_life_table(data, by: str | Sequence[str] | None = None, **frame_kwargs) -
 def _group_codes(frame: pd.DataFrame, by: list) -> tuple[np.ndarray, pd.DataFrame]:
     if not by:
         return np.zeros(len(frame), dtype=np.int64), pd.DataFrame(index=[0])
+    cols = [frame[b] for b in by]
+    if all(isinstance(c.dtype, pd.CategoricalDtype) for c in cols) and all((c.cat.codes >= 0).all() for c in cols):
+        # fast path: combine the category codes (sorted in category order, as groupby would)
+        sizes = [max(len(c.cat.categories), 1) for c in cols]
+        flat = np.ravel_multi_index([c.cat.codes.to_numpy(np.int64) for c in cols], sizes)
+        present = np.bincount(flat, minlength=int(np.prod(sizes))) > 0
+        remap = np.cumsum(present) - 1
+        combos = np.unravel_index(np.flatnonzero(present), sizes)
+        keys = pd.DataFrame({b: pd.Categorical.from_codes(k, dtype=c.dtype) for b, c, k in zip(by, cols, combos)})
+        return remap[flat].astype(np.int64), keys
     g = frame.groupby(by, observed=True, sort=True)
     codes = g.ngroup().to_numpy(dtype=np.int64)
     keys = g.size().index.to_frame(index=False)

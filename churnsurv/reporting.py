@@ -16,6 +16,31 @@ manual step (see ``CONTRIBUTING.md``):
   renders ``<output_dir>/index.html`` from the manifest with
   :func:`render_report`. The report embeds only files the manifest lists.
 
+Notebook contract
+-----------------
+A notebook opens like this (``tests/notebooks/demo_report.py`` is a complete,
+runnable example)::
+
+    # %% [markdown]
+    # # Survival by contract          <- becomes the report section's title
+    #
+    # One paragraph: becomes the section's introduction.
+
+    # %% tags=["parameters"]
+    data_path = "data/telecom_customer_churn.csv"
+    fig_dir = "reports/figures"
+    horizon = 24
+
+    # %%
+    from churnsurv.reporting import save_figure, save_table, save_text, use_style
+    use_style()
+    PARAMS = {"data_path": data_path, "horizon": horizon}
+
+and later saves with
+``save_figure(fig, "01_km", fig_dir=fig_dir, caption="...", parameters=PARAMS,
+data_paths=[data_path])``. The notebook name is recorded automatically when
+the notebook runs through :func:`run_notebook` or :func:`build_report`.
+
 Determinism
 -----------
 Two runs on the same machine give byte-identical PNG, SVG and CSV files, and a
@@ -41,7 +66,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +76,8 @@ except ImportError:  # pragma: no cover
     fcntl = None
 
 __all__ = [
-    "NotebookExecutionError",
     "STYLE_PATH",
+    "NotebookExecutionError",
     "build_report",
     "figure_dir",
     "load_report_config",
@@ -94,6 +119,26 @@ class NotebookExecutionError(RuntimeError):
     ``.py`` file and line), an excerpt of the cell's source, the error type and
     message, and where the partially executed notebook was written.
 
+    Parameters
+    ----------
+    message : str
+        The full message (built by :func:`run_notebook`).
+    notebook : str
+        Path of the source ``.py`` notebook.
+    cell_number : int or None
+        1-based number of the failing cell in the source notebook; None when
+        the injected parameters cell failed.
+    line : int or None
+        1-based line of the ``.py`` file that raised.
+    source : str
+        Source code of the failing cell.
+    ename : str
+        Name of the exception raised in the kernel.
+    evalue : str
+        Its message.
+    output_path : str
+        The executed (partial) notebook.
+
     Attributes
     ----------
     notebook : str
@@ -111,6 +156,19 @@ class NotebookExecutionError(RuntimeError):
         Its message.
     output_path : str
         The executed (partial) notebook, with papermill's error markers.
+
+    See Also
+    --------
+    run_notebook : Raises this error.
+
+    Examples
+    --------
+    >>> from churnsurv.reporting import NotebookExecutionError, run_notebook
+    >>> try:  # doctest: +SKIP
+    ...     run_notebook("notebooks/01_survival.py", "out.ipynb", {"data_path": "missing.csv"})
+    ... except NotebookExecutionError as err:
+    ...     print(err.ename, err.cell_number, err.line)
+    FileNotFoundError 3 27
     """
 
     def __init__(
@@ -166,6 +224,9 @@ def use_style() -> None:
 def style_context() -> Iterator[None]:
     """Apply the shared churnsurv matplotlib style inside a ``with`` block.
 
+    Useful in tests and scripts that must not change the global rcParams;
+    notebooks usually call :func:`use_style` once instead.
+
     Yields
     ------
     None
@@ -195,6 +256,10 @@ def style_context() -> Iterator[None]:
 def figure_dir(path: str | os.PathLike = "reports/figures") -> Path:
     """Create (if needed) and return a directory for figures.
 
+    Notebooks receive their output directory as the ``fig_dir`` parameter;
+    :func:`save_figure` and friends create it themselves, so this is only a
+    convenience for code that writes other files next to the figures.
+
     Parameters
     ----------
     path : str or path-like, default "reports/figures"
@@ -204,6 +269,19 @@ def figure_dir(path: str | os.PathLike = "reports/figures") -> Path:
     -------
     Path
         ``path`` as a :class:`~pathlib.Path`, created with its parents.
+
+    See Also
+    --------
+    save_figure : Write a figure into such a directory.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from churnsurv.reporting import figure_dir
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     figure_dir(Path(tmp) / "reports" / "figures").is_dir()
+    True
     """
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
@@ -358,8 +436,14 @@ def save_table(
         Output directory, the same as for :func:`save_figure`.
     caption : str
         Caption shown above the table in the report.
-    notebook, parameters, data_paths, manifest
-        As in :func:`save_figure`.
+    notebook : str, optional
+        Producing notebook; ``CHURNSURV_NOTEBOOK`` by default (see :func:`save_figure`).
+    parameters : mapping, optional
+        Notebook parameters, recorded as JSON-safe values.
+    data_paths : path or iterable of paths, optional
+        Input data files, recorded with their SHA-256 (``None`` entries skipped).
+    manifest : str or path-like, optional
+        Manifest file; ``<fig_dir>/manifest.json`` by default.
     index : bool, default False
         Whether to write the DataFrame index as the first column(s).
     float_format : str, optional
@@ -401,7 +485,7 @@ def save_table(
 
     entry = _base_entry(name, caption, notebook, parameters, data_paths)
     entry["files"] = {"csv": _file_record(csv_path, manifest_path.parent, content)}
-    entry["n_rows"] = int(len(df))
+    entry["n_rows"] = len(df)
     entry["columns"] = [str(c) for c in df.columns]
     _record(manifest_path, "tables", entry)
     return csv_path
@@ -434,8 +518,14 @@ def save_text(
         Output directory, the same as for :func:`save_figure`.
     title : str
         Heading of the note in the report.
-    notebook, parameters, data_paths, manifest
-        As in :func:`save_figure`.
+    notebook : str, optional
+        Producing notebook; ``CHURNSURV_NOTEBOOK`` by default (see :func:`save_figure`).
+    parameters : mapping, optional
+        Notebook parameters, recorded as JSON-safe values.
+    data_paths : path or iterable of paths, optional
+        Input data files, recorded with their SHA-256 (``None`` entries skipped).
+    manifest : str or path-like, optional
+        Manifest file; ``<fig_dir>/manifest.json`` by default.
 
     Returns
     -------
@@ -569,9 +659,7 @@ def run_notebook(
         )
     for index, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{index:03d}"
-    nb.metadata.setdefault(
-        "kernelspec", {"name": kernel_name, "display_name": kernel_name, "language": "python"}
-    )
+    nb.metadata.setdefault("kernelspec", {"name": kernel_name, "display_name": kernel_name, "language": "python"})
     nb.metadata.setdefault("language_info", {"name": "python"})
 
     if progress:
@@ -605,6 +693,9 @@ def run_notebook(
 def load_report_config(path: str | os.PathLike) -> dict:
     """Load and validate a report configuration from a YAML or TOML file.
 
+    Typos are errors: unknown keys raise instead of being ignored, so a
+    misspelt ``notebooks`` or ``parameters`` cannot silently drop work.
+
     Parameters
     ----------
     path : str or path-like
@@ -636,6 +727,10 @@ def load_report_config(path: str | os.PathLike) -> dict:
     ------
     ValueError
         If the file type is unknown or the content does not follow the schema.
+
+    See Also
+    --------
+    build_report : Run the configured notebooks and render the report.
 
     Examples
     --------
@@ -799,6 +894,12 @@ def render_report(
     See Also
     --------
     build_report : Run the notebooks, then render.
+
+    Examples
+    --------
+    >>> from churnsurv.reporting import render_report
+    >>> render_report("notebooks/report.yaml", output_dir="reports")  # doctest: +SKIP
+    PosixPath('reports/index.html')
     """
     import jinja2
 
@@ -808,8 +909,7 @@ def render_report(
     manifest_path = fig_dir / MANIFEST_NAME
     if not manifest_path.is_file():
         raise FileNotFoundError(
-            f"No manifest at {str(manifest_path)!r}. Run the notebooks first (build_report), "
-            "or check output_dir."
+            f"No manifest at {str(manifest_path)!r}. Run the notebooks first (build_report), or check output_dir."
         )
     manifest = _read_manifest(manifest_path)
     _verify_files(manifest, manifest_path.parent)
@@ -912,9 +1012,7 @@ def _validate_config(data, *, source: str) -> dict:
         name = item.get("name") or Path(item["path"]).stem
         _check_name(name, "the report configuration (notebook name)")
         if name in names:
-            raise ValueError(
-                f"{where}: two notebooks are named {name!r}. Give one of them a distinct 'name'."
-            )
+            raise ValueError(f"{where}: two notebooks are named {name!r}. Give one of them a distinct 'name'.")
         names.add(name)
         items.append(
             {
@@ -1039,9 +1137,7 @@ def _base_entry(name, caption, notebook, parameters, data_paths) -> dict:
 
 def _now_iso() -> str:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = (
-        datetime.fromtimestamp(int(epoch), tz=timezone.utc) if epoch else datetime.now(timezone.utc)
-    )
+    moment = datetime.fromtimestamp(int(epoch), tz=UTC) if epoch else datetime.now(UTC)
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
@@ -1267,7 +1363,7 @@ def _format_cell(value) -> tuple[str, bool]:
         if math.isnan(value):
             return "", True
         if math.isinf(value):
-            return ("∞" if value > 0 else "−∞"), True
+            return ("inf" if value > 0 else "-inf"), True
         if value.is_integer() and abs(value) < 1e15:
             return str(int(value)), True
         if abs(value) >= 1e4:
@@ -1281,12 +1377,14 @@ def _table_view(path: Path, max_rows: int = 40) -> dict:
 
     frame = pd.read_csv(path, keep_default_na=True)
     columns = [str(c) for c in frame.columns]
-    numeric = [bool(pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]))
-               for c in frame.columns]
+    numeric = [
+        bool(pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]))
+        for c in frame.columns
+    ]
     rows = []
     for record in frame.head(max_rows).itertuples(index=False, name=None):
         cells = []
-        for value, is_num in zip(record, numeric):
+        for value, is_num in zip(record, numeric, strict=True):
             if hasattr(value, "item"):
                 value = value.item()
             if value is None or (isinstance(value, float) and math.isnan(value) and not is_num):
@@ -1296,9 +1394,9 @@ def _table_view(path: Path, max_rows: int = 40) -> dict:
             cells.append({"text": text, "numeric": is_num})
         rows.append(cells)
     return {
-        "columns": [{"name": c, "numeric": n} for c, n in zip(columns, numeric)],
+        "columns": [{"name": c, "numeric": n} for c, n in zip(columns, numeric, strict=True)],
         "rows": rows,
-        "n_rows": int(len(frame)),
+        "n_rows": len(frame),
         "truncated": len(frame) > max_rows,
         "max_rows": max_rows,
     }
@@ -1339,9 +1437,7 @@ def _report_context(cfg: dict, manifest: dict, out: Path, manifest_path: Path) -
                 "injected": {**cfg["parameters"], **item["parameters"]},
             }
         )
-    orphans = sorted(
-        {e.get("notebook") or "" for s in _MANIFEST_SECTIONS for e in manifest[s]} - set(configured)
-    )
+    orphans = sorted({e.get("notebook") or "" for s in _MANIFEST_SECTIONS for e in manifest[s]} - set(configured))
     for name in orphans:
         groups.append(
             {
@@ -1381,13 +1477,22 @@ def _report_context(cfg: dict, manifest: dict, out: Path, manifest_path: Path) -
             table_number += 1
             view = _table_view(manifest_path.parent / entry["files"]["csv"]["path"])
             group["tables"].append(
-                {"id": entry["id"], "number": table_number, "caption": entry["caption"],
-                 "csv": href(entry["files"]["csv"]), **view}
+                {
+                    "id": entry["id"],
+                    "number": table_number,
+                    "caption": entry["caption"],
+                    "csv": href(entry["files"]["csv"]),
+                    **view,
+                }
             )
         group["texts"] = [
-            {"id": e["id"], "title": e["title"],
-             "html": _markdown((manifest_path.parent / e["files"]["md"]["path"]).read_text(encoding="utf-8"),
-                               shift=3)}
+            {
+                "id": e["id"],
+                "title": e["title"],
+                "html": _markdown(
+                    (manifest_path.parent / e["files"]["md"]["path"]).read_text(encoding="utf-8"), shift=3
+                ),
+            }
             for e in own["texts"]
         ]
         entries = own["figures"] + own["tables"] + own["texts"]
@@ -1397,15 +1502,20 @@ def _report_context(cfg: dict, manifest: dict, out: Path, manifest_path: Path) -
         for section in _MANIFEST_SECTIONS:
             for entry in own[section]:
                 for kind, record in sorted(entry["files"].items()):
-                    all_files.append({"id": entry["id"], "kind": kind, "path": href(record),
-                                      "sha256": record["sha256"], "notebook": key})
+                    all_files.append(
+                        {
+                            "id": entry["id"],
+                            "kind": kind,
+                            "path": href(record),
+                            "sha256": record["sha256"],
+                            "notebook": key,
+                        }
+                    )
 
     all_entries = [e for s in _MANIFEST_SECTIONS for e in manifest[s]]
     version_sets = _unique(e["versions"] for e in all_entries)
     packages = sorted({k for v in version_sets for k in v}, key=lambda k: (k != "python", k != "churnsurv", k))
-    versions = [
-        {"package": p, "version": " / ".join(sorted({str(v.get(p)) for v in version_sets}))} for p in packages
-    ]
+    versions = [{"package": p, "version": " / ".join(sorted({str(v.get(p)) for v in version_sets}))} for p in packages]
     return {
         "title": cfg["title"],
         "intro_html": _markdown(cfg["intro"], shift=1),

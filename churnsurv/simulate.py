@@ -1021,6 +1021,15 @@ class SimulatedChurn:
             f"as_of={self.as_of.date()}, discrete={self.discrete}, time_unit={self.time_unit!r})"
         )
 
+    def tenures(self):
+        """The simulated records as a :class:`~churnsurv.Tenures` (segment ``segment``, value ``monthly_margin``)."""
+        from churnsurv.tenures import Tenures
+
+        return Tenures.from_frame(
+            self.data, duration="exit", event="event", entry="entry", cause="cause", id="customer_id",
+            segments=["segment"], values=["monthly_margin"], causes=list(self.data["cause"].cat.categories),
+            time_unit=self.time_unit)
+
 
 def simulate_churn(
     n_customers=10_000,

@@ -213,7 +213,7 @@ class Tenures:
         if event is not None:
             ev = _parse_event(frame[event], event, ids, censored, event_labels)
         elif raw_cause is not None:
-            ev = raw_cause.notna().to_numpy() & (raw_cause.astype(str).str.strip() != "").to_numpy()
+            ev = _factorize(raw_cause)[0] >= 0
         else:
             ev = np.ones(n, dtype=bool)
 
@@ -231,12 +231,11 @@ class Tenures:
 
         out = pd.DataFrame({"id": ids, "entry": entry_t, "exit": exit_t, "event": ev})
 
-        # --- causes
+        # --- causes (work on the distinct labels, not row by row)
         cause_levels: tuple[str, ...] = ()
         if raw_cause is not None:
-            rc = raw_cause.astype(object).where(raw_cause.notna(), None)
-            rc = rc.map(lambda v: None if isinstance(v, str) and v.strip() == "" else v)
-            has_cause = rc.notna().to_numpy()
+            codes, labels = _factorize(raw_cause)
+            has_cause = codes >= 0
             bad = ev & ~has_cause
             if bad.any():
                 raise data_error(cause, "defections that have no cause", bad, ids,
@@ -247,22 +246,28 @@ class Tenures:
                                  "A cause belongs to defections only; check the event column.")
             if cause_map is not None:
                 cm = cause_map if isinstance(cause_map, CauseMap) else CauseMap(dict(cause_map))
-                mapped = cm.apply(rc.to_numpy(), column=cause, ids=ids)
-                levels = cm.categories(present=mapped.dropna().unique())
+                if all(lab in cm.mapping for lab in labels):
+                    mapped_labels = [cm.mapping[lab] for lab in labels]
+                else:  # the slow path counts and names the unknown labels (error or warning)
+                    rows = np.asarray(labels, dtype=object)[codes].copy()
+                    rows[codes < 0] = None
+                    mapped_rows = cm.apply(rows, column=cause, ids=ids)
+                    mapped_labels = [mapped_rows[np.argmax(codes == k)] for k in range(len(labels))]
+                levels = cm.categories(present=mapped_labels)
                 if causes is not None:
                     levels = list(causes) + [c for c in levels if c not in causes]
             else:
-                mapped = rc.reset_index(drop=True).astype(object)
-                present = sorted(mapped.dropna().astype(str).unique())
-                mapped = mapped.map(lambda v: v if v is None else str(v))
-                levels = list(causes) if causes is not None else present
-                unknown = mapped.notna() & ~mapped.isin(levels)
+                mapped_labels = [str(lab) for lab in labels]
+                levels = list(causes) if causes is not None else sorted(set(mapped_labels))
+                unknown_label = np.array([lab not in levels for lab in mapped_labels] + [False])
+                unknown = unknown_label[codes]  # code -1 picks the trailing False
                 if unknown.any():
-                    raise data_error(cause, f"causes not among the given levels {levels}", unknown.to_numpy(), ids,
+                    raise data_error(cause, f"causes not among the given levels {levels}", unknown, ids,
                                      "Add them to 'causes' or map them with 'cause_map'.")
-            used = [c for c in levels if (mapped == c).any()] if causes is None else list(levels)
-            cause_levels = tuple(used)
-            out["cause"] = pd.Categorical(mapped.to_numpy(), categories=list(cause_levels))
+            present = set(mapped_labels)
+            cause_levels = tuple(c for c in levels if c in present) if causes is None else tuple(levels)
+            lookup = np.array([cause_levels.index(m) if m in cause_levels else -1 for m in mapped_labels] + [-1])
+            out["cause"] = pd.Categorical.from_codes(lookup[codes], categories=list(cause_levels))
         elif causes is not None:
             raise ValueError("'causes' was given but no 'cause' column: pass cause='<column>'.")
 
@@ -676,22 +681,36 @@ def _parse_event(col: pd.Series, name: str, ids, censored, event_labels) -> np.n
     return ~is_cens
 
 
+def _factorize(col: pd.Series) -> tuple[np.ndarray, list]:
+    """Codes and distinct labels of a column; missing and blank labels get code -1."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    labels = list(np.asarray(uniques, dtype=object))
+    blank = np.array([isinstance(u, str) and u.strip() == "" for u in labels], dtype=bool)
+    if blank.any():  # drop blank labels and renumber the others
+        renumber = np.append(np.where(blank, -1, np.cumsum(~blank) - 1), -1)
+        codes = renumber[codes]
+        labels = [u for u, b in zip(labels, blank) if not b]
+    return np.asarray(codes, dtype=np.int64), labels
+
+
 def _segment(col: pd.Series, name: str, ids, missing_segment: str) -> pd.Categorical:
-    missing = col.isna().to_numpy() | (col.astype(str).str.strip() == "").to_numpy()
+    codes, labels = _factorize(col)
+    missing = codes < 0
     if missing.any() and missing_segment == "error":
         raise data_error(name, "missing segment values", missing, ids,
                          f"Fill them, or pass missing_segment='level' to make them the level {MISSING_LEVEL!r}.")
+    labels = [str(u) for u in labels]
     if isinstance(col.dtype, pd.CategoricalDtype):
         cats = [str(c) for c in col.cat.categories]
-        values = col.astype(object).where(~missing, MISSING_LEVEL).astype(str).to_numpy()
         ordered = bool(col.cat.ordered)
     else:
-        values = col.astype(object).where(~missing, MISSING_LEVEL).astype(str).to_numpy()
-        cats = sorted(set(values) - {MISSING_LEVEL})
+        cats = sorted(set(labels) - {""})
         ordered = False
     if missing.any():
         cats = cats + [MISSING_LEVEL]
-    return pd.Categorical(values, categories=cats, ordered=ordered)
+    index = {c: i for i, c in enumerate(cats)}
+    lookup = np.array([index.get(lab, -1) for lab in labels] + [index.get(MISSING_LEVEL, -1)])
+    return pd.Categorical.from_codes(lookup[codes], categories=cats, ordered=ordered)
 
 
 def _dates(col: pd.Series, name: str, ids) -> pd.Series:
