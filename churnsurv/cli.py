@@ -26,17 +26,6 @@ def _root() -> None:
     """Survival analysis of customer churn."""
 
 
-def _read_table(source: str) -> pd.DataFrame:
-    if source in datasets.DATASETS:
-        return datasets.load_raw(source)
-    path = Path(source)
-    if not path.exists():
-        raise typer.BadParameter(f"{source!r} is neither a file nor a bundled dataset ({', '.join(datasets.DATASETS)}).")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    return pd.read_csv(path, keep_default_na=False, na_values=[""])
-
-
 def _bundled_tenures(source: str, truncate: bool, period: float | None) -> Tenures:
     if source == "maven_telco":
         return datasets.load_maven_telco(truncate=truncate, period=period or 3)
@@ -68,19 +57,14 @@ def describe(
                 t = _bundled_tenures(source, truncate, period)
                 segs = list(segment or t.segments[:3])
             else:
-                frame = _read_table(source)
-                segs = list(segment or [])
-                common = dict(cause=cause, id=id, segments=segs, time_unit=time_unit)
                 if duration is None:
                     raise typer.BadParameter("--duration is required for a file.")
-                if status is not None:
-                    if period is None:
-                        raise typer.BadParameter("--status needs --period (the snapshot length).")
-                    t = Tenures.from_snapshot(frame, tenure=duration, status=status, period=period,
-                                              truncate=truncate, **common)
-                else:
-                    t = Tenures.from_frame(frame, duration=duration, event=event, entry=entry,
-                                           censored=censored or None, **common)
+                segs = list(segment or [])
+                t = datasets.read_tenures(source, duration=duration, event=event, entry=entry, status=status,
+                                          period=period, truncate=truncate, cause=cause, segments=segs, id=id,
+                                          censored=censored or None, time_unit=time_unit)
+        except FileNotFoundError as err:
+            raise typer.BadParameter(str(err)) from err
         except TenureDataError as err:
             typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
             raise typer.Exit(code=2) from err
@@ -103,6 +87,57 @@ def describe(
                 t.check_confounding(segs)
     for w in caught:
         typer.secho(f"warning: {w.message}", err=True, fg=typer.colors.YELLOW)
+
+
+def _default_config() -> Path:
+    return Path(__file__).resolve().parents[1] / "notebooks" / "report.yaml"
+
+
+def _parse_value(text: str):
+    import yaml
+
+    return yaml.safe_load(text)
+
+
+@app.command()
+def report(
+    config: Annotated[Path | None, typer.Argument(
+        help="Report configuration (YAML or TOML) listing notebooks and parameters; default notebooks/report.yaml.")] = None,
+    output_dir: Annotated[Path, typer.Option(help="Where index.html, figures/ and executed notebooks go.")] = Path("reports"),
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", "-p", help="Override a parameter of every notebook: NAME=VALUE (YAML value); repeatable.")] = None,
+    fast: Annotated[bool, typer.Option(help="Reduced-size run (fewer bootstrap/simulation draws) for quick checks.")] = False,
+    no_run: Annotated[bool, typer.Option("--no-run", help="Re-render index.html from the existing figures only.")] = False,
+):
+    """Run the analysis notebooks with papermill on the bundled data (or yours) and render the report."""
+    from churnsurv import reporting
+
+    path = config or _default_config()
+    if not path.exists():
+        raise typer.BadParameter(f"No report configuration at {path}.")
+    cfg = reporting.load_report_config(path)
+    overrides = {}
+    for item in param or []:
+        if "=" not in item:
+            raise typer.BadParameter(f"--param takes NAME=VALUE, got {item!r}.")
+        key, value = item.split("=", 1)
+        overrides[key.strip()] = _parse_value(value)
+    if fast:
+        overrides["fast"] = True
+    if overrides:
+        cfg["parameters"] = {**cfg.get("parameters", {}), **overrides}
+        for nb in cfg["notebooks"]:
+            if nb.get("parameters"):
+                nb["parameters"] = {**nb["parameters"], **overrides}
+    try:
+        if no_run:
+            index = reporting.render_report(cfg, output_dir=output_dir)
+        else:
+            index = reporting.build_report(cfg, output_dir=output_dir)
+    except reporting.NotebookExecutionError as err:
+        typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=1) from err
+    typer.echo(f"Report written to {index}")
 
 
 def _as_counts(table: pd.DataFrame) -> pd.DataFrame:

@@ -27,6 +27,8 @@ __all__ = [
     "load_ibm_telco",
     "load_maven_telco",
     "load_raw",
+    "read_records",
+    "read_tenures",
 ]
 
 #: Bundled files by short name.
@@ -79,6 +81,74 @@ def load_raw(name: str) -> pd.DataFrame:
     return pd.read_csv(dataset_path(name), keep_default_na=False, na_values=[""])
 
 
+def read_records(source: str | os.PathLike) -> tuple[pd.DataFrame, Path]:
+    """Read customer records from a bundled dataset name or a CSV/Parquet file.
+
+    Returns
+    -------
+    (pandas.DataFrame, pathlib.Path)
+        The raw records and the file they came from (for checksums in the figure manifest).
+    """
+    if isinstance(source, str) and source in DATASETS:
+        path = dataset_path(source)
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{str(source)!r} is neither a file nor a bundled dataset ({', '.join(DATASETS)}).")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return pd.read_parquet(path), path
+    return pd.read_csv(path, keep_default_na=False, na_values=[""]), path
+
+
+_NAMED_MAPS = {"maven_categories": CauseMap.maven_categories, "telco_reasons": CauseMap.telco_reasons}
+
+
+def read_tenures(source, *, duration: str, event: str | None = None, entry: str | None = None,
+                 status: str | None = None, period: float | None = None, truncate: bool = False,
+                 churned="Churned", joined="Joined", stayed="Stayed", cause: str | None = None,
+                 cause_map=None, segments=(), values=(), id: str | None = None, censored=None,
+                 time_unit: str = "month") -> Tenures:
+    """Read a file (or bundled dataset) straight into a tenure table: the door notebooks and the CLI use.
+
+    With ``status`` (and ``period``) the records are read as a churn snapshot
+    (:meth:`Tenures.from_snapshot`, truncated when ``truncate=True``); otherwise as durations
+    (:meth:`Tenures.from_frame`).
+
+    Parameters
+    ----------
+    source : str or path
+        A bundled dataset name (``"maven_telco"``, ``"ibm_telco"``) or a CSV/Parquet file.
+    cause_map : {"maven_categories", "telco_reasons"}, mapping, CauseMap or None
+        How raw cause labels map onto cause keys; None keeps the raw labels.
+    **others
+        As in :meth:`Tenures.from_frame` and :meth:`Tenures.from_snapshot`.
+
+    Returns
+    -------
+    Tenures
+        With ``source`` set to the file path.
+    """
+    frame, path = read_records(source)
+    if isinstance(cause_map, str):
+        check_one_of(cause_map, "cause_map", "read_tenures", _NAMED_MAPS)
+        cause_map = _NAMED_MAPS[cause_map]()
+    if path.name == DATASETS["maven_telco"] and "Internet Type" in frame:
+        # the data dictionary says Internet Type is "None" for customers without internet; the file leaves it blank
+        frame = frame.assign(**{"Internet Type": frame["Internet Type"].fillna("None")})
+    common = dict(cause=cause, cause_map=cause_map, segments=list(segments), values=list(values), id=id,
+                  time_unit=time_unit)
+    if status is not None:
+        if period is None:
+            raise param_error("period", "read_tenures", "the snapshot length when 'status' is given", period)
+        t = Tenures.from_snapshot(frame, tenure=duration, status=status, period=period, truncate=truncate,
+                                  churned=churned, joined=joined, stayed=stayed, **common)
+    else:
+        t = Tenures.from_frame(frame, duration=duration, event=event, entry=entry, censored=censored, **common)
+    t.source = str(path)
+    return t
+
+
 def load_maven_telco(*, truncate: bool = False, period: float = 3, causes: str = "category",
                      segments=MAVEN_SEGMENTS, raw: bool = False):
     """The Maven Analytics telecom churn snapshot (California, fiscal Q2 2022) as a tenure table.
@@ -113,17 +183,13 @@ def load_maven_telco(*, truncate: bool = False, period: float = 3, causes: str =
     (7043, 1869)
     """
     check_one_of(causes, "causes", "load_maven_telco", ("category", "reason", "raw"))
-    frame = load_raw("maven_telco")
     if raw:
-        return frame
-    # the data dictionary says Internet Type is "None" for customers without internet; the file leaves it blank
-    frame = frame.assign(**{"Internet Type": frame["Internet Type"].fillna("None")})
-    cause_col = "Churn Reason" if causes == "reason" else "Churn Category"
-    cause_map = {"category": CauseMap.maven_categories(), "reason": CauseMap.telco_reasons(), "raw": None}[causes]
-    t = Tenures.from_snapshot(
-        frame, tenure="Tenure in Months", status="Customer Status", period=period, truncate=truncate,
-        id="Customer ID", cause=cause_col, cause_map=cause_map, segments=list(segments),
-        values=["Monthly Charge", "Total Revenue"], time_unit="month")
+        return load_raw("maven_telco")
+    t = read_tenures(
+        "maven_telco", duration="Tenure in Months", status="Customer Status", period=period, truncate=truncate,
+        id="Customer ID", cause="Churn Reason" if causes == "reason" else "Churn Category",
+        cause_map={"category": "maven_categories", "reason": "telco_reasons", "raw": None}[causes],
+        segments=list(segments), values=["Monthly Charge", "Total Revenue"], time_unit="month")
     t.source = "maven_telco"
     return t
 
