@@ -502,7 +502,7 @@ def save_text(
     data_paths: Iterable[str | os.PathLike | None] | str | os.PathLike = (),
     manifest: str | os.PathLike | None = None,
 ) -> Path:
-    """Save a Markdown note for the report's "Methods and assumptions" section.
+    """Save a Markdown finding, shown in its notebook's section of the report (in id order with the figures).
 
     Notebooks state their estimand, censoring assumptions, segment choices and
     caveats here; the report renders every note (CommonMark plus tables, raw
@@ -1495,6 +1495,14 @@ def _report_context(cfg: dict, manifest: dict, out: Path, manifest_path: Path) -
             }
             for e in own["texts"]
         ]
+        # figures, tables and findings in id order (ids are prefixed 01_, 02_ ... by the notebooks)
+        rank = {"figure": 0, "table": 1, "text": 2}
+        group["items"] = sorted(
+            [{"kind": "figure", **f} for f in group["figures"]]
+            + [{"kind": "table", **t} for t in group["tables"]]
+            + [{"kind": "text", **t} for t in group["texts"]],
+            key=lambda item: (item["id"], rank[item["kind"]]),
+        )
         entries = own["figures"] + own["tables"] + own["texts"]
         group["recorded_parameters"] = _unique(e["parameters"] for e in entries)
         group["data"] = _unique(d for e in entries for d in e["data"])
@@ -1528,6 +1536,6 @@ def _report_context(cfg: dict, manifest: dict, out: Path, manifest_path: Path) -
         "parameters": cfg["parameters"],
         "n_figures": figure_number,
         "n_tables": table_number,
-        "has_methods": bool(cfg["methods"].strip()) or any(g["texts"] for g in groups),
+        "has_methods": bool(cfg["methods"].strip()),
         "json": lambda value: json.dumps(value, sort_keys=True, ensure_ascii=False),
     }
