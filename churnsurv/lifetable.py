@@ -121,7 +121,7 @@ class LifeTable:
             bad = ~np.isfinite(v) | (v < 0)
             if bad.any():
                 raise data_error(c, "missing, non-numeric or negative counts", bad, ids, "Counts must be >= 0.")
-        work = pd.DataFrame({b: counts[b].to_numpy() for b in by})
+        work = pd.DataFrame({b: counts[b].reset_index(drop=True) for b in by})  # keeps category order
         work["time"] = counts[time].to_numpy(float)
         ev = counts[n_events].to_numpy(float) if n_events else counts[causes].to_numpy(float).sum(axis=1)
         work["n_events"] = ev
@@ -287,43 +287,80 @@ def _grouped_cumsum_excl(values: np.ndarray, gcode: np.ndarray) -> np.ndarray:
     return excl - offset
 
 
+def _time_codes(exit, entry, pos_entry, n_groups):
+    """Codes of exit and entry times on a common grid of times (which includes 0).
+
+    Integer times in a modest range (monthly, weekly or daily tenures) take a grid of every integer from 0 to
+    the largest time, so no sort is needed; other times are ranked with a sort.
+    """
+    top = float(exit.max()) if exit.size else 0.0
+    if top <= 1e6 and n_groups * (top + 1) <= _DENSE_CELLS:
+        exit_i = exit.astype(np.int64)
+        entry_i = entry.astype(np.int64)
+        if np.array_equal(exit_i, exit) and np.array_equal(entry_i, entry):
+            return np.arange(int(top) + 1, dtype=float), exit_i, np.where(pos_entry, entry_i, 0)
+    codes, uniques = pd.factorize(np.concatenate([[0.0], exit, entry[pos_entry]]))  # hashing, then rank the few
+    order = np.argsort(uniques, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    times, codes = np.asarray(uniques)[order], rank[codes]
+    entry_code = np.zeros(len(entry), dtype=np.int64)  # entry 0 is counted at the time-0 cell
+    entry_code[pos_entry] = codes[1 + len(exit):]
+    return times, codes[1:1 + len(exit)], entry_code
+
+
 def _count(gcode, n_groups, entry, exit, event, weight, cause_code, n_causes):
     """Weighted counts per (group, time) cell, for cells where anything happens plus time 0."""
     pos_entry = entry > 0
-    times, codes = np.unique(np.concatenate([[0.0], exit, entry[pos_entry]]), return_inverse=True)
+    times, exit_code, entry_code = _time_codes(exit, entry, pos_entry, n_groups)
     n_times = len(times)
-    exit_code = codes[1:1 + len(exit)]
-    entry_code = np.zeros(len(entry), dtype=np.int64)  # entry 0 is counted at the time-0 cell
-    entry_code[pos_entry] = codes[1 + len(exit):]
     exit_key = gcode * n_times + exit_code
     entry_key = gcode * n_times + entry_code
-    zero_keys = np.arange(n_groups, dtype=np.int64) * n_times  # time 0 for every group
     n_cells = n_groups * n_times
-    all_keys = np.concatenate([exit_key, entry_key, zero_keys])
-    if n_cells <= _DENSE_CELLS:
-        present = np.bincount(all_keys, minlength=n_cells) > 0
-        cell_of = np.cumsum(present) - 1
+    unit = bool((weight == 1.0).all())
+
+    def counts(keys, w, size):
+        return np.bincount(keys, weights=None if unit else w, minlength=size).astype(float)
+
+    if n_cells * (n_causes + 1) <= _DENSE_CELLS:
+        # dense: one count over (cell, outcome) keys, outcome 0 = censored and k + 1 = event of cause k
+        # (or 1 = event without causes), then keep the cells where anything happens
+        n_out = max(n_causes, 1) + 1
+        outcome = (cause_code.astype(np.int64) + 1) if n_causes else event.astype(np.int64)
+        if n_causes:
+            outcome[~event] = 0
+        by_outcome = counts(exit_key * n_out + outcome, weight, n_cells * n_out).reshape(n_cells, n_out)
+        n_entered = counts(entry_key, weight, n_cells)
+        n_exit = by_outcome.sum(axis=1)
+        present = (n_exit > 0) | (n_entered > 0)
+        if not unit:  # a zero weight still marks a row's time
+            present |= np.bincount(exit_key, minlength=n_cells) > 0
+            present |= np.bincount(entry_key, minlength=n_cells) > 0
+        present[np.arange(n_groups) * n_times] = True  # time 0 for every group
         cells = np.flatnonzero(present)
-        exit_cell, entry_cell = cell_of[exit_key], cell_of[entry_key]
+        by_outcome, n_entered, n_exit = by_outcome[cells], n_entered[cells], n_exit[cells]
+        n_events = n_exit - by_outcome[:, 0]
+        if n_causes:
+            cause_mat = by_outcome[:, 1:]
     else:
-        cells, inv = np.unique(all_keys, return_inverse=True)
+        ev_idx = np.flatnonzero(event)
+        zero_keys = np.arange(n_groups, dtype=np.int64) * n_times
+        cells, inv = np.unique(np.concatenate([exit_key, entry_key, zero_keys]), return_inverse=True)
         exit_cell, entry_cell = inv[:len(exit_key)], inv[len(exit_key):len(exit_key) + len(entry_key)]
-    m = len(cells)
-    w_ev = weight * event
-    n_events = np.bincount(exit_cell, weights=w_ev, minlength=m)
-    n_exit = np.bincount(exit_cell, weights=weight, minlength=m)
-    n_entered = np.bincount(entry_cell, weights=weight, minlength=m)
+        m = len(cells)
+        n_events = counts(exit_cell[ev_idx], weight[ev_idx], m)
+        n_exit = counts(exit_cell, weight, m)
+        n_entered = counts(entry_cell, weight, m)
+        if n_causes:
+            cause_mat = counts(exit_cell[ev_idx] * n_causes + cause_code[ev_idx], weight[ev_idx],
+                               m * n_causes).reshape(m, n_causes)
+    if not n_causes:
+        cause_mat = np.zeros((len(cells), 0))
     cell_group = cells // n_times
     cell_time = times[cells % n_times]
     at_risk = _grouped_cumsum_excl(n_entered - n_exit, cell_group) + np.where(cell_time == 0, n_entered, 0.0)
-    if n_causes:
-        ev_idx = np.flatnonzero(event)
-        cause_mat = np.bincount(exit_cell[ev_idx] * n_causes + cause_code[ev_idx], weights=weight[ev_idx],
-                                minlength=m * n_causes).reshape(m, n_causes)
-    else:
-        cause_mat = np.zeros((m, 0))
     # exact zeros for counts that cancel in floating point
-    at_risk = np.where(np.abs(at_risk) < 1e-9 * max(1.0, weight.sum()), 0.0, at_risk)
+    at_risk = np.where(np.abs(at_risk) < 1e-9 * max(1.0, float(weight.sum())), 0.0, at_risk)
     table = {"__group": cell_group, "time": cell_time, "n_entered": n_entered, "n_at_risk": at_risk,
              "n_events": n_events, "n_censored": n_exit - n_events}
     return table, cause_mat

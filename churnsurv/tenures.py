@@ -70,7 +70,7 @@ class TruncationReport:
 def _as_list(x) -> list:
     if x is None:
         return []
-    if isinstance(x, str):
+    if isinstance(x, str) or not isinstance(x, (list, tuple, set, pd.Index, np.ndarray, pd.Series)):
         return [x]
     return list(x)
 
@@ -279,7 +279,7 @@ class Tenures:
             out["weight"] = 1.0
 
         # --- ids
-        if not spells:
+        if not spells and not _unique_ids(ids):
             dup = pd.Series(ids).duplicated(keep=False).to_numpy()
             if dup.any():
                 raise data_error(id if id is not None else "index", "duplicate ids", dup, ids,
@@ -573,7 +573,8 @@ def tenure_confounding(tenures: Tenures, segment: str, *, coverage: float = 0.9,
                        max_overlap: float = 0.1, min_share: float = 0.01) -> pd.DataFrame:
     """Measure whether the levels of a segment occupy (nearly) disjoint tenure ranges.
 
-    For each level, take the central ``coverage`` range of tenure (exit times). Two levels are *nearly
+    For each level, take the central ``coverage`` range of tenure (exit times, from the lower ``(1 - coverage)/2``
+    to the upper quantile, each the smallest exit time whose cumulative share reaches it). Two levels are *nearly
     disjoint* when their ranges overlap by less than ``max_overlap`` of the narrower range. When any two
     levels holding at least ``min_share`` of the rows are nearly disjoint, comparing survival across levels
     measures tenure, not the segment (e.g. an offer made only to customers in a given tenure band).
@@ -597,9 +598,27 @@ def tenure_confounding(tenures: Tenures, segment: str, *, coverage: float = 0.9,
     if segment not in d.columns:
         check_columns(d, [segment], what="tenure table")
     lo_q, hi_q = (1 - coverage) / 2, 1 - (1 - coverage) / 2
-    g = d.groupby(segment, observed=True)["exit"]
-    table = pd.DataFrame({"n": g.size(), "tenure_low": g.quantile(lo_q), "tenure_high": g.quantile(hi_q)})
-    table = table.reset_index().rename(columns={segment: "level"})
+    col = d[segment]
+    codes, levels = (col.cat.codes.to_numpy(np.int64), list(col.cat.categories)) \
+        if isinstance(col.dtype, pd.CategoricalDtype) else pd.factorize(col, sort=True)
+    exit_t = d["exit"].to_numpy(float)
+    exit_i = exit_t.astype(np.int64)
+    n_levels, top = len(levels), int(exit_t.max())
+    if np.array_equal(exit_i, exit_t) and n_levels * (top + 1) <= 20_000_000:
+        # integer tenures: quantiles from a (level x time) count table, one pass over the rows
+        counts = np.bincount(codes * (top + 1) + exit_i, minlength=n_levels * (top + 1)).reshape(n_levels, top + 1)
+        n = counts.sum(axis=1)
+        share = np.cumsum(counts, axis=1) / np.maximum(n, 1)[:, None]
+        low = np.argmax(share >= lo_q - 1e-12, axis=1).astype(float)
+        high = np.argmax(share >= hi_q - 1e-12, axis=1).astype(float)
+    else:
+        g = pd.Series(exit_t).groupby(codes)
+        n = g.size().reindex(range(n_levels), fill_value=0).to_numpy()
+        low = g.quantile(lo_q, interpolation="lower").reindex(range(n_levels)).to_numpy()
+        high = g.quantile(hi_q, interpolation="lower").reindex(range(n_levels)).to_numpy()
+    keep = n > 0
+    table = pd.DataFrame({"level": np.asarray(levels, dtype=object)[keep], "n": n[keep],
+                          "tenure_low": low[keep], "tenure_high": high[keep]})
     table.insert(0, "segment", segment)
     big = (table["n"] >= max(10, min_share * len(d))).to_numpy()
     lo, hi = table["tenure_low"].to_numpy(), table["tenure_high"].to_numpy()
@@ -679,6 +698,13 @@ def _parse_event(col: pd.Series, name: str, ids, censored, event_labels) -> np.n
                              f"Known labels: censored={cens_l}, events={ev_l}.")
         return is_ev
     return ~is_cens
+
+
+def _unique_ids(ids: np.ndarray) -> bool:
+    """Whether ids are unique; strictly increasing numeric ids (the usual case) need no hash table."""
+    if ids.dtype.kind in "iuf" and len(ids) > 1 and bool((np.diff(ids) > 0).all()):
+        return True
+    return bool(pd.Index(ids).is_unique)
 
 
 def _factorize(col: pd.Series) -> tuple[np.ndarray, list]:

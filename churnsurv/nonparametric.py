@@ -1,0 +1,1264 @@
+"""Nonparametric estimators of survival, cumulative hazard, per-period hazard and restricted mean lifetime.
+
+Every estimator is computed from a :class:`~churnsurv.LifeTable` (counts per segment and time) with vectorised
+NumPy across segments, so the same code serves a 7,000-row telco file and ten million simulated customers. The
+numbers match R's ``survival`` package (``survfit``, ``summary.survfit``, ``quantile.survfit``,
+``print.survfit(rmean=)``); ``tests/test_against_r_km.py`` checks them against fixtures written by R.
+
+Two doors to each estimand: the estimators :class:`KaplanMeier`, :class:`NelsonAalen` and
+:class:`DiscreteHazard` (``fit`` then read the fitted tables), and the functions :func:`kaplan_meier`,
+:func:`nelson_aalen`, :func:`restricted_mean` and :func:`discrete_hazard`, which return one tidy table.
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from churnsurv._ci import (
+    HAZARD_CONF_TYPES,
+    SURVIVAL_CONF_TYPES,
+    clopper_pearson_interval,
+    cumulative_hazard_confint,
+    log_normal_confint,
+    normal_confint,
+    survival_confint,
+    two_sided_p_value,
+    wilson_interval,
+)
+from churnsurv._validation import check_conf_level, check_is_fitted, check_one_of, param_error
+from churnsurv.exceptions import StatisticalWarning, TenureDataError
+from churnsurv.lifetable import LifeTable, as_life_table
+
+__all__ = [
+    "DiscreteHazard",
+    "KaplanMeier",
+    "NelsonAalen",
+    "discrete_hazard",
+    "kaplan_meier",
+    "nelson_aalen",
+    "restricted_mean",
+]
+
+#: R's ``quantile.survfit`` tolerance, ``sqrt(.Machine$double.eps)``.
+_R_TOL = float(np.sqrt(np.finfo(float).eps))
+_HAZARD_METHODS = ("wilson", "exact")
+
+
+# ====================================================================== estimator plumbing
+class _Estimator:
+    """get_params / set_params / repr from the ``__init__`` signature (scikit-learn hygiene)."""
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p.name for p in sig.parameters.values() if p.name != "self" and p.kind != p.VAR_KEYWORD]
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The hyperparameters, as given to ``__init__``."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params):
+        """Set hyperparameters (validated at the next ``fit``); returns ``self``."""
+        valid = self._param_names()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"Invalid parameter {key!r} for {type(self).__name__}. "
+                                 f"Valid parameters are: {valid}.")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        sig = inspect.signature(type(self).__init__)
+        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if sig.parameters[k].default != v]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+
+@dataclass
+class _Counts:
+    """Private, contiguous NumPy copy of a life table, with segment codes and bounds."""
+
+    by: tuple
+    keys: pd.DataFrame  # one row per segment, the segment columns (dtypes kept)
+    gcode: np.ndarray  # segment code per row (rows sorted by segment then time)
+    starts: np.ndarray  # first row of each segment
+    stops: np.ndarray  # one past the last row of each segment
+    time: np.ndarray
+    n_at_risk: np.ndarray
+    n_events: np.ndarray
+    n_censored: np.ndarray
+    n_entered: np.ndarray
+    time_unit: str
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.starts)
+
+    def segment_columns(self, codes: np.ndarray) -> dict:
+        """The segment columns for the given segment codes (categorical dtypes kept)."""
+        return {b: self.keys[b].array.take(codes) for b in self.by}
+
+    def frame(self, codes: np.ndarray, columns: dict) -> pd.DataFrame:
+        """A new tidy frame: the segment columns for ``codes`` then ``columns``."""
+        return pd.DataFrame({**self.segment_columns(codes), **columns}, index=pd.RangeIndex(len(codes)))
+
+    def labels(self) -> list[str]:
+        """A readable label per segment, e.g. ``"contract='One year'"``."""
+        if not self.by:
+            return ["all customers"]
+        return [", ".join(f"{b}={v!r}" for b, v in zip(self.by, row, strict=True))
+                for row in self.keys[list(self.by)].itertuples(index=False)]
+
+
+def _counts(lt: LifeTable, owner: str) -> _Counts:
+    table = lt.table
+    if len(table) == 0:
+        raise TenureDataError("The life table is empty: there is nothing to estimate.")
+    by = tuple(lt.by)
+    gcode, keys = _segment_codes(table, by)
+    arrays = {c: table[c].to_numpy(dtype=float, copy=True) for c in
+              ("time", "n_at_risk", "n_events", "n_censored", "n_entered")}
+    t = arrays["time"]
+    ordered = bool(np.all(np.diff(gcode) >= 0)) and bool(
+        np.all((np.diff(t) > 0) | (np.diff(gcode) > 0)))
+    if not ordered:  # a hand-made table: sort it (the contract says rows come sorted)
+        order = np.lexsort((t, gcode))
+        gcode = gcode[order]
+        arrays = {k: v[order] for k, v in arrays.items()}
+        dup = (np.diff(gcode) == 0) & (np.diff(arrays["time"]) == 0)
+        if dup.any():
+            raise TenureDataError(f"The life table passed to {owner} has {int(dup.sum())} repeated "
+                                  "(segment, time) rows; aggregate it with LifeTable.from_counts.")
+    for c in ("n_at_risk", "n_events", "n_censored", "n_entered"):
+        v = arrays[c]
+        bad = ~np.isfinite(v) | (v < 0)
+        if bad.any():
+            raise TenureDataError(f"Column {c!r} of the life table has {int(bad.sum())} missing or negative "
+                                  f"counts; {owner} needs counts >= 0.", column=c, n_rows=int(bad.sum()))
+    n, d = arrays["n_at_risk"], arrays["n_events"]
+    bad = d > n * (1 + 1e-12) + 1e-12
+    if bad.any():
+        times = ", ".join(f"{x:g}" for x in arrays["time"][bad][:5])
+        raise TenureDataError(f"The life table has {int(bad.sum())} rows with more events than customers at "
+                              f"risk (times {times}); check n_at_risk and n_entered of the counts.",
+                              column="n_events", n_rows=int(bad.sum()))
+    starts = np.flatnonzero(np.r_[True, gcode[1:] != gcode[:-1]])
+    stops = np.r_[starts[1:], len(gcode)]
+    return _Counts(by=by, keys=keys, gcode=gcode, starts=starts, stops=stops, time_unit=lt.time_unit, **arrays)
+
+
+def _segment_codes(table: pd.DataFrame, by: tuple) -> tuple[np.ndarray, pd.DataFrame]:
+    """Segment code per row and the segment keys, from runs of equal segment values (the rows are sorted by
+    segment); falls back to a groupby when a segment appears in several runs."""
+    n = len(table)
+    if not by:
+        return np.zeros(n, dtype=np.int64), pd.DataFrame(index=pd.RangeIndex(1))
+    change = np.zeros(n, dtype=bool)
+    change[0] = True
+    all_codes = []
+    for b in by:
+        col = table[b]
+        codes = col.cat.codes.to_numpy() if isinstance(col.dtype, pd.CategoricalDtype) else pd.factorize(col)[0]
+        change[1:] |= codes[1:] != codes[:-1]
+        all_codes.append(codes)
+    starts = np.flatnonzero(change)
+    run_keys = np.column_stack([codes[starts] for codes in all_codes])
+    if len(np.unique(run_keys, axis=0)) == len(starts):  # every segment is one run of rows
+        keys = pd.DataFrame({b: table[b].array.take(starts) for b in by})
+        return np.cumsum(change) - 1, keys
+    g = table.groupby(list(by), observed=True, sort=True)
+    return g.ngroup().to_numpy(dtype=np.int64), g.size().index.to_frame(index=False)
+
+
+def _copy_life_table(lt: LifeTable) -> LifeTable:
+    n_cust = lt.n_customers.copy() if lt.n_customers is not None else None
+    return LifeTable(lt.table.copy(), lt.cause_events.copy(), by=lt.by, causes=lt.causes,
+                     time_unit=lt.time_unit, n_customers=n_cust)
+
+
+_FEW_SEGMENTS = 256  # below this, a NumPy call per segment beats a pandas groupby
+
+
+def _group_accumulate(values: np.ndarray, c: _Counts, ufunc, how: str, reverse: bool = False) -> np.ndarray:
+    """Sequential cumulative sum/product within segments (exact per segment, like R's loops)."""
+    if reverse:
+        return _group_accumulate(values[::-1], _reversed(c), ufunc, how)[::-1]
+    if c.n_groups <= _FEW_SEGMENTS:
+        out = np.empty_like(values)
+        for a, b in zip(c.starts, c.stops, strict=True):
+            ufunc.accumulate(values[a:b], out=out[a:b])
+        return out
+    return getattr(pd.Series(values).groupby(c.gcode, sort=False), how)().to_numpy()
+
+
+def _reversed(c: _Counts) -> _Counts:
+    n = len(c.gcode)
+    return _Counts(by=c.by, keys=c.keys, gcode=c.gcode[::-1], starts=n - c.stops, stops=n - c.starts,
+                   time=c.time[::-1], n_at_risk=c.n_at_risk, n_events=c.n_events, n_censored=c.n_censored,
+                   n_entered=c.n_entered, time_unit=c.time_unit)
+
+
+def _group_cumsum(values: np.ndarray, c: _Counts, reverse: bool = False) -> np.ndarray:
+    """Cumulative sum within segments (sequential, exact per segment)."""
+    return _group_accumulate(np.asarray(values, dtype=float), c, np.add, "cumsum", reverse)
+
+
+def _group_cumprod(values: np.ndarray, c: _Counts) -> np.ndarray:
+    """Cumulative product within segments."""
+    return _group_accumulate(np.asarray(values, dtype=float), c, np.multiply, "cumprod")
+
+
+def _group_sum(values: np.ndarray, c: _Counts) -> np.ndarray:
+    return np.bincount(c.gcode, weights=values, minlength=c.n_groups)
+
+
+def _as_times(times, owner: str, name: str = "times") -> np.ndarray:
+    try:
+        arr = np.atleast_1d(np.asarray(times, dtype=float)).ravel()
+    except (TypeError, ValueError) as err:
+        raise param_error(name, owner, "an array-like of non-negative numbers", times, type_error=True) from err
+    if arr.size == 0 or np.isnan(arr).any() or (arr < 0).any():
+        raise param_error(name, owner, "an array-like of non-negative numbers", times)
+    return arr
+
+
+def _locate(c: _Counts, times: np.ndarray):
+    """For every (segment, requested time), segment-major: the row of the last table time <= t (-1 when t
+    precedes the segment's first row) and the row of the first table time >= t (-1 when beyond the end)."""
+    G, m = c.n_groups, len(times)
+    uniq = np.unique(c.time)
+    width = len(uniq) + 1
+    row_key = c.gcode * width + np.searchsorted(uniq, c.time)
+    q_group = np.repeat(np.arange(G, dtype=np.int64), m)
+    q_time = np.tile(times, G)
+    q_key = q_group * width + (np.searchsorted(uniq, q_time, side="right") - 1)
+    last = np.searchsorted(row_key, q_key, side="right") - 1
+    valid = (last >= 0) & (c.gcode[np.maximum(last, 0)] == q_group)
+    last = np.where(valid, last, -1)
+    exact = valid & (c.time[np.maximum(last, 0)] == q_time)
+    nxt = np.where(exact, last, np.where(valid, last + 1, c.starts[q_group]))
+    nxt = np.where(nxt < c.stops[q_group], nxt, -1)
+    return q_group, q_time, last, nxt
+
+
+def _risk_set_notes(c: _Counts, surv: np.ndarray | None = None) -> dict[int, list[str]]:
+    """Per segment, notes about stretches where nobody is at risk before the end of follow-up.
+
+    * leading: nobody is observed from time 0 (every entry is later), so estimates are conditional;
+    * gap: the risk set empties and later entries restart it; the estimate is carried across the gap;
+    * zero: the survival estimate reaches 0 while later entries are still at risk (it stays 0).
+    """
+    n = c.n_at_risk
+    idx = np.arange(len(n))
+    pos = n > 0
+    last_pos = np.full(c.n_groups, -1, dtype=np.int64)
+    np.maximum.at(last_pos, c.gcode[pos], idx[pos])
+    notes: dict[int, list[str]] = {}
+    empty = (~pos) & (idx < last_pos[c.gcode])
+    for g in np.unique(c.gcode[empty]):
+        rows = idx[empty & (c.gcode == g)]
+        # runs of consecutive empty rows
+        breaks = np.flatnonzero(np.diff(rows) > 1)
+        run_starts = np.r_[rows[0], rows[breaks + 1]]
+        run_ends = np.r_[rows[breaks], rows[-1]]
+        for a, b in zip(run_starts, run_ends, strict=True):
+            if a == c.starts[g]:
+                notes.setdefault(int(g), []).append(
+                    f"nobody is observed from time 0 (the first customers enter at {c.time[b]:g}): the estimates "
+                    f"are conditional on survival to {c.time[b]:g}")
+            else:
+                notes.setdefault(int(g), []).append(
+                    f"the risk set is empty from {c.time[a - 1]:g} to {c.time[b]:g}: the estimate is carried "
+                    f"across the gap (as R's survfit does), so later values assume no defections in it")
+    if surv is not None:
+        first_zero = (surv == 0) & (idx < last_pos[c.gcode])
+        first_zero &= np.r_[True, c.gcode[1:] != c.gcode[:-1]] | (np.r_[1.0, surv[:-1]] > 0)
+        for i in np.flatnonzero(first_zero):
+            g = int(c.gcode[i])
+            notes.setdefault(g, []).append(
+                f"the survival estimate reaches 0 at {c.time[i]:g} while customers entering later are still at "
+                f"risk; as in R's survfit it stays 0")
+    return notes
+
+
+def _warn_notes(owner: str, c: _Counts, notes: dict[int, list[str]], stacklevel: int) -> None:
+    if not notes:
+        return
+    labels = c.labels()
+    parts = [f"{labels[g]}: {'; '.join(msgs)}" for g, msgs in sorted(notes.items())]
+    warnings.warn(
+        f"{owner}: the risk set empties before the end of follow-up in {len(notes)} segment(s) "
+        f"({' | '.join(parts)}). This happens with left-truncated data; read those curves as conditional.",
+        StatisticalWarning, stacklevel=stacklevel + 1)
+
+
+def _fit_life_table(data, by, frame_kwargs) -> LifeTable:
+    lt = as_life_table(data, by, **frame_kwargs)
+    return _copy_life_table(lt) if lt is data else lt  # never keep the caller's object
+
+
+def _n_obs(c: _Counts) -> int | float:
+    total = float(c.n_entered.sum())
+    return int(round(total)) if abs(total - round(total)) < 1e-9 else total
+
+
+# ====================================================================== R's quantile rule
+def _findq(x: np.ndarray, y: np.ndarray, probs: np.ndarray, tol: float = _R_TOL) -> np.ndarray:
+    """R ``survival:::findq``: the time where the curve ``y = 1 - S`` reaches each ``p``.
+
+    ``x`` and ``y`` start with the origin (``x[0] = 0``, ``y[0] = 0``). Where ``y`` equals ``p`` (within
+    ``tol``) over a flat stretch the answer is the midpoint of the stretch; at the last point, the midpoint with
+    the last time. ``y`` may hold NaN (confidence limits where ``S = 0``) and need not be monotone (R sorts it).
+    """
+    out = np.full(len(probs), np.nan)
+    if np.all(np.isnan(y)) or np.nanmax(y) < probs.min():
+        return out
+    xmax = x[-1]
+    first = np.sort(np.unique(y, return_index=True)[1])  # R duplicated(): first occurrences (NaN once)
+    xd, yd = x[first], y[first]
+    ok = np.flatnonzero(~np.isnan(yd))
+    order = ok[np.argsort(yd[ok], kind="stable")]
+    ys = yd[order]
+
+    def approx_index(shift):
+        grid = ys + shift
+        j = np.searchsorted(grid, probs, side="left")
+        valid = (probs >= grid[0]) & (j < len(grid))
+        return np.where(valid, order[np.minimum(j, len(grid) - 1)], -1)
+
+    i1, i2 = approx_index(tol), approx_index(-tol)
+    both = (i1 >= 0) & (i2 >= 0)
+    out[both] = (xd[i1[both]] + xd[i2[both]]) / 2.0
+    out[probs == 0] = x[0]
+    if not np.isnan(yd[-1]):
+        last = (np.abs(probs - yd[-1]) < tol) & (i1 >= 0)
+        out[last] = (xd[i1[last]] + xmax) / 2.0
+        out[(np.abs(probs - yd[-1]) < tol) & (i1 < 0)] = np.nan
+    return out
+
+
+def _check_probs(probs, owner: str) -> np.ndarray:
+    try:
+        arr = np.atleast_1d(np.asarray(probs, dtype=float)).ravel()
+    except (TypeError, ValueError) as err:
+        raise param_error("probs", owner, "an array-like of probabilities in [0, 1]", probs,
+                          type_error=True) from err
+    if arr.size == 0 or np.isnan(arr).any() or (arr < 0).any() or (arr > 1).any():
+        raise param_error("probs", owner, "an array-like of probabilities in [0, 1]", probs)
+    return arr
+
+
+def _check_tau(tau, owner: str, default: float) -> np.ndarray:
+    if tau is None:
+        return np.array([default])
+    try:
+        arr = np.atleast_1d(np.asarray(tau, dtype=float)).ravel()
+    except (TypeError, ValueError) as err:
+        raise param_error("tau", owner, "a non-negative number or an array-like of them", tau,
+                          type_error=True) from err
+    if arr.size == 0 or not np.all(np.isfinite(arr)) or (arr < 0).any():
+        raise param_error("tau", owner, "a non-negative number or an array-like of them", tau)
+    return arr
+
+
+# ====================================================================== Kaplan-Meier
+class KaplanMeier(_Estimator):
+    r"""Kaplan-Meier (product-limit) estimator of the survival curve, by segment.
+
+    Parameters
+    ----------
+    conf_level : float, default=0.95
+        Confidence level of the pointwise intervals (and of the median and RMST intervals).
+    conf_type : {"log", "log-log", "plain"}, default="log"
+        Transform of the pointwise interval. The default ``"log"`` is R ``survfit``'s default;
+        ``"log-log"`` is lifelines' default; ``"plain"`` is the untransformed Greenwood interval.
+
+    Attributes
+    ----------
+    survival_ : pandas.DataFrame
+        One row per segment and life-table time, time 0 included: ``[*by, time, n_at_risk, n_events,
+        n_censored, estimate, std_error, ci_lower, ci_upper]``; ``std_error`` is the Greenwood standard error
+        of :math:`\hat S`.
+    median_ : pandas.DataFrame
+        Median lifetime per segment, ``[*by, estimate, ci_lower, ci_upper]`` (NaN when the curve, or a
+        confidence limit, never reaches 0.5; ``attrs["notes"]`` says why).
+    life_table_ : LifeTable
+        A private copy of the counts the estimates come from.
+    n_obs_ : int
+        Customers (rows, or their total weight) in the fit.
+    by_ : tuple of str
+        Segment columns.
+    time_unit_ : str
+        Unit of ``time``.
+    notes_ : dict
+        Per segment label, notes on the risk set (left truncation) and the median.
+
+    See Also
+    --------
+    kaplan_meier : the same estimate as a function returning :attr:`survival_`.
+    restricted_mean : restricted mean lifetime (RMST) as a function.
+    NelsonAalen : the cumulative hazard.
+    DiscreteHazard : the per-period (monthly) churn rate by tenure.
+
+    Notes
+    -----
+    With :math:`n_j` customers at risk and :math:`d_j` defections at the life-table times :math:`t_j`
+    (at risk at :math:`t` means :math:`\text{entry} < t \le \text{exit}`; weighted counts when the tenure
+    table has weights), the product-limit estimator [1]_ and Greenwood's variance [2]_ are
+
+    .. math::
+
+        \hat S(t) = \prod_{t_j \le t} \Big(1 - \frac{d_j}{n_j}\Big), \qquad
+        \sigma^2(t) = \widehat{\operatorname{Var}}\big(\log \hat S(t)\big)
+            = \sum_{t_j \le t} \frac{d_j}{n_j (n_j - d_j)},
+
+    and ``std_error`` is :math:`\hat S(t)\,\sigma(t)`. With :math:`z = \Phi^{-1}(1 - (1 - \gamma)/2)` the
+    three intervals are (R ``survfit``)
+
+    .. math::
+
+        \text{plain: } \hat S \pm z\,\hat S\sigma, \qquad
+        \text{log: } \hat S \exp(\pm z\sigma), \qquad
+        \text{log-log: } \hat S^{\exp(\pm z \sigma / \log \hat S)},
+
+    clipped to :math:`[0, 1]` (the log interval's upper limit at 1). Where :math:`\hat S = 0` the standard error
+    and the limits are NaN (R: ``NA``); where :math:`\hat S = 1` they are 0 and ``[1, 1]`` (R's log-log gives
+    ``NA`` there except at time 0).
+
+    **Quantiles.** The :math:`p`-quantile is the first time with :math:`\hat S(t) \le 1 - p`, and its interval
+    runs from the first time the lower to the first time the upper confidence curve reaches :math:`1 - p`:
+    the Brookmeyer-Crowley construction [3]_ by inversion of the pointwise intervals, exactly as R's
+    ``quantile.survfit`` (tolerance :math:`\sqrt{\epsilon}`); when a curve equals :math:`1 - p` over a flat
+    stretch the answer is the midpoint of the stretch.
+
+    **Restricted mean** [5]_ up to :math:`\tau`, with the variance of R's ``print(fit, rmean=tau)`` [4]_:
+
+    .. math::
+
+        \hat\mu(\tau) = \int_0^\tau \hat S(u)\,du, \qquad
+        \widehat{\operatorname{Var}}\,\hat\mu(\tau) = \sum_{t_j \le \tau}
+            \Big(\int_{t_j}^{\tau} \hat S(u)\,du\Big)^2 \frac{d_j}{n_j (n_j - d_j)},
+
+    a term being 0 when :math:`n_j = d_j`. Beyond the last time the curve is extended at its last value.
+
+    **Left truncation.** With late entries, :math:`\hat S` is conditional on survival to the earliest entry
+    when nobody is observed from time 0, and when the risk set empties before later entries the product is
+    carried across the gap (as R does); both raise a :class:`~churnsurv.StatisticalWarning`.
+
+    **Weights** are frequency weights: :math:`n_j, d_j` are sums of weights, as R ``survfit(weights=)`` with
+    integer weights. With non-integer weights R switches by default to a robust (infinitesimal-jackknife)
+    variance, which needs individual rows; churnsurv keeps Greenwood's formula, which equals
+    ``survfit(..., weights=w, robust=FALSE)``.
+
+    References
+    ----------
+    .. [1] Kaplan, E. L. & Meier, P. (1958). Nonparametric estimation from incomplete observations.
+       *Journal of the American Statistical Association* 53, 457-481.
+    .. [2] Greenwood, M. (1926). The natural duration of cancer. *Reports on Public Health and Medical
+       Subjects* 33, HMSO, London.
+    .. [3] Brookmeyer, R. & Crowley, J. (1982). A confidence interval for the median survival time.
+       *Biometrics* 38, 29-41.
+    .. [4] Klein, J. P. & Moeschberger, M. L. (2003). *Survival Analysis: Techniques for Censored and
+       Truncated Data*, 2nd ed., Springer, ch. 4.
+    .. [5] Royston, P. & Parmar, M. K. B. (2013). Restricted mean survival time: an alternative to the hazard
+       ratio for the design and analysis of randomized trials with a time-to-event outcome. *BMC Medical
+       Research Methodology* 13, 152.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from churnsurv.nonparametric import KaplanMeier
+    >>> df = pd.DataFrame({"tenure": [1, 2, 2, 3, 5, 6], "churned": [1, 0, 1, 1, 0, 1]})
+    >>> km = KaplanMeier().fit(df, duration="tenure", event="churned")
+    >>> km.survival_[["time", "n_at_risk", "n_events", "estimate", "std_error"]].round(4)
+       time  n_at_risk  n_events  estimate  std_error
+    0   0.0        6.0       0.0    1.0000     0.0000
+    1   1.0        6.0       1.0    0.8333     0.1521
+    2   2.0        5.0       1.0    0.6667     0.1925
+    3   3.0        3.0       1.0    0.4444     0.2222
+    4   5.0        2.0       0.0    0.4444     0.2222
+    5   6.0        1.0       1.0    0.0000        NaN
+    >>> km.median_.round(4)
+       estimate  ci_lower  ci_upper
+    0       3.0       2.0       NaN
+    >>> km.predict([2.5, 10]).round(4)[["time", "n_at_risk", "estimate"]]
+       time  n_at_risk  estimate
+    0   2.5        3.0    0.6667
+    1  10.0        0.0    0.0000
+    """
+
+    def __init__(self, conf_level: float = 0.95, conf_type: str = "log"):
+        self.conf_level = conf_level
+        self.conf_type = conf_type
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, data, *, by=None, **frame_kwargs) -> KaplanMeier:
+        """Estimate the survival curve of every segment.
+
+        Parameters
+        ----------
+        data : Tenures, LifeTable or pandas.DataFrame
+            A DataFrame is read with :meth:`Tenures.from_frame` and ``frame_kwargs`` (``duration``,
+            ``event``, ``entry``, ``weights``, ...). The caller's data is never modified nor kept.
+        by : str or list of str, optional
+            Segment columns (a LifeTable is already grouped: pass nothing or its own ``by``).
+        **frame_kwargs
+            Column keywords of :meth:`Tenures.from_frame`, for a DataFrame.
+
+        Returns
+        -------
+        KaplanMeier
+            ``self``, fitted.
+        """
+        return self._fit(data, by, frame_kwargs, stacklevel=2)
+
+    def _fit(self, data, by, frame_kwargs, stacklevel):
+        owner = type(self).__name__
+        conf_level = check_conf_level(self.conf_level, owner)
+        check_one_of(self.conf_type, "conf_type", owner, SURVIVAL_CONF_TYPES)
+        lt = _fit_life_table(data, by, frame_kwargs)
+        c = _counts(lt, owner)
+        n, d = c.n_at_risk, c.n_events
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rem = n - d
+            rem = np.where(rem <= 1e-12 * n, 0.0, rem)
+            factor = np.where(n > 0, rem / n, 1.0)
+            greenwood = np.where((d > 0) & (rem > 0), d / (n * rem), 0.0)
+        surv = _group_cumprod(factor, c)
+        cum = _group_cumsum(greenwood, c)
+        sigma = np.where(surv > 0, np.sqrt(cum), np.inf)
+        with np.errstate(invalid="ignore"):
+            se = np.where(surv > 0, surv * sigma, np.nan)
+        lower, upper = survival_confint(surv, sigma, conf_level, self.conf_type)
+
+        self._c = c
+        self._surv, self._sigma, self._se = surv, sigma, se
+        self._lower, self._upper = lower, upper
+        self._greenwood = greenwood
+        self._conf_level = conf_level
+
+        out = c.frame(c.gcode, {
+            "time": c.time,
+            "n_at_risk": c.n_at_risk,
+            "n_events": c.n_events,
+            "n_censored": c.n_censored,
+            "estimate": surv,
+            "std_error": se,
+            "ci_lower": lower,
+            "ci_upper": upper,
+        })
+        self.survival_ = out
+        self.life_table_ = lt
+        self.by_ = c.by
+        self.time_unit_ = c.time_unit
+        self.n_obs_ = _n_obs(c)
+
+        notes = _risk_set_notes(c, surv)
+        _warn_notes(owner, c, notes, stacklevel + 1)
+        med = self._quantile(np.array([0.5]))
+        n_ev = _group_sum(c.n_events, c)
+        med_nan = np.isnan(med["estimate"].to_numpy())
+        all_notes = {}
+        if notes or med_nan.any():
+            labels = c.labels()
+            all_notes = {labels[g]: list(msgs) for g, msgs in notes.items()}
+            for g in np.flatnonzero(med_nan):
+                if n_ev[g] == 0:
+                    msg = "no defections: S = 1 throughout, the median is NaN"
+                else:
+                    msg = f"median not reached: the curve stays above 0.5 (last value {surv[c.stops[g] - 1]:.3f})"
+                all_notes.setdefault(labels[g], []).append(msg)
+        self.notes_ = all_notes
+        median = med.drop(columns="prob")
+        median.attrs["notes"] = {k: v for k, v in all_notes.items()
+                                 if any("median" in m for m in v)}
+        self.median_ = median
+        return self
+
+    # ------------------------------------------------------------------ predictions
+    def predict(self, times) -> pd.DataFrame:
+        """Survival at the requested times (right-continuous step function), per segment.
+
+        As R ``summary(fit, times=, extend=TRUE)``: the value at :math:`t` is the estimate at the last
+        life-table time :math:`\\le t`; beyond the last time the last value is carried forward (with
+        ``n_at_risk`` 0), including its standard error and limits.
+
+        Parameters
+        ----------
+        times : float or array-like of float
+            Non-negative times, in the time unit of the data.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``[*by, time, n_at_risk, estimate, std_error, ci_lower, ci_upper]``, one row per segment and
+            time (segment-major, times in the order given). ``n_at_risk`` counts the customers at risk at
+            ``time`` (entry < time <= exit); R reports the number at risk at the next exit time instead,
+            which differs only with late entries.
+        """
+        check_is_fitted(self)
+        times = _as_times(times, f"{type(self).__name__}.predict")
+        return self._predict_frame(times, self._surv, self._se, self._lower, self._upper)
+
+    def _predict_frame(self, times, est, se, lower, upper):
+        c = self._c
+        g, t, last, nxt = _locate(c, times)
+        has = last >= 0
+        li = np.maximum(last, 0)
+        out = c.frame(g, {
+            "time": t,
+            "n_at_risk": np.where(nxt >= 0, c.n_at_risk[np.maximum(nxt, 0)], 0.0),
+            "estimate": np.where(has, est[li], 1.0),  # before a segment's first row: S = 1
+            "std_error": np.where(has, se[li], 0.0),
+            "ci_lower": np.where(has, lower[li], 1.0),
+            "ci_upper": np.where(has, upper[li], 1.0),
+        })
+        return out
+
+    def quantile(self, probs=(0.25, 0.5, 0.75)) -> pd.DataFrame:
+        """Lifetime quantiles with Brookmeyer-Crowley intervals, per segment, as R ``quantile.survfit``.
+
+        The ``p``-quantile is the first time the curve reaches ``1 - p``; the interval comes from where the
+        lower and upper confidence curves (of ``conf_type``) reach ``1 - p``; flat stretches at exactly
+        ``1 - p`` give the midpoint (see Notes of the class).
+
+        Parameters
+        ----------
+        probs : float or array-like of float, default=(0.25, 0.5, 0.75)
+            Probabilities of defection by the quantile, in [0, 1].
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``[*by, prob, estimate, ci_lower, ci_upper]`` (NaN where a curve never reaches ``1 - p``).
+        """
+        check_is_fitted(self)
+        probs = _check_probs(probs, f"{type(self).__name__}.quantile")
+        return self._quantile(probs)
+
+    def _quantile(self, probs: np.ndarray) -> pd.DataFrame:
+        c = self._c
+        G, m = c.n_groups, len(probs)
+        est = np.empty((G, m))
+        lo = np.empty((G, m))
+        hi = np.empty((G, m))
+        for g in range(G):  # cheap: a few NumPy calls per segment
+            s = slice(c.starts[g], c.stops[g])
+            x = np.r_[0.0, c.time[s]]
+            est[g] = _findq(x, np.r_[0.0, 1.0 - self._surv[s]], probs)
+            lo[g] = _findq(x, np.r_[0.0, 1.0 - self._lower[s]], probs)
+            hi[g] = _findq(x, np.r_[0.0, 1.0 - self._upper[s]], probs)
+        codes = np.repeat(np.arange(G), m)
+        out = c.frame(codes, {
+            "prob": np.tile(probs, G),
+            "estimate": est.ravel(),
+            "ci_lower": lo.ravel(),
+            "ci_upper": hi.ravel(),
+        })
+        return out
+
+    # ------------------------------------------------------------------ restricted mean
+    def _rmst_arrays(self, tau: float):
+        c = self._c
+        t = c.time
+        last_row = np.zeros(len(t), dtype=bool)
+        last_row[c.stops - 1] = True
+        nxt = np.where(last_row, np.inf, np.r_[t[1:], np.inf])
+        inwin = t <= tau
+        width = np.where(inwin, np.minimum(nxt, tau) - t, 0.0)
+        rect = self._surv * width  # area of the rectangle starting at each row, up to tau
+        est = _group_sum(rect, c)
+        tail = _group_cumsum(rect, c, reverse=True)  # area from each row's time to tau
+        var = _group_sum(np.where(inwin, tail * tail * self._greenwood, 0.0), c)
+        return est, np.sqrt(var)
+
+    def rmst(self, tau=None) -> pd.DataFrame:
+        """Restricted mean lifetime :math:`\\int_0^\\tau S(u)\\,du` per segment, with R's standard error.
+
+        Matches R ``print(survfit(...), rmean=tau)``; the interval is the normal (Wald) interval
+        :math:`\\hat\\mu \\pm z\\,\\mathrm{se}`.
+
+        Parameters
+        ----------
+        tau : float or array-like of float, optional
+            Horizon(s), in the time unit. Default: the largest time of the life table over all segments (R's
+            ``rmean="common"``). A horizon beyond a segment's last time extends its curve at the last value.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``[*by, tau, estimate, std_error, ci_lower, ci_upper]``.
+        """
+        check_is_fitted(self)
+        taus = _check_tau(tau, f"{type(self).__name__}.rmst", float(self._c.time.max()))
+        return self._rmst(taus)
+
+    def _rmst(self, taus: np.ndarray) -> pd.DataFrame:
+        c = self._c
+        G, m = c.n_groups, len(taus)
+        est = np.empty((G, m))
+        se = np.empty((G, m))
+        for k, tau in enumerate(taus):
+            est[:, k], se[:, k] = self._rmst_arrays(float(tau))
+        lo, hi = normal_confint(est.ravel(), se.ravel(), self._conf_level)
+        return c.frame(np.repeat(np.arange(G), m), {
+            "tau": np.tile(taus, G),
+            "estimate": est.ravel(),
+            "std_error": se.ravel(),
+            "ci_lower": lo,
+            "ci_upper": hi,
+        })
+
+    def compare_rmst(self, tau=None, reference=None) -> pd.DataFrame:
+        """Differences and ratios of restricted mean lifetime between segments and a reference segment.
+
+        Segments are independent samples, so the difference :math:`\\hat\\mu_s - \\hat\\mu_r` has standard
+        error :math:`\\sqrt{\\mathrm{se}_s^2 + \\mathrm{se}_r^2}` (normal interval), and the ratio
+        :math:`\\hat\\mu_s / \\hat\\mu_r` has, by the delta method on the log scale,
+        :math:`\\mathrm{se}(\\log) = \\sqrt{(\\mathrm{se}_s/\\hat\\mu_s)^2 + (\\mathrm{se}_r/\\hat\\mu_r)^2}` and the
+        interval :math:`\\exp(\\log \\text{ratio} \\pm z\\,\\mathrm{se}(\\log))`.
+
+        Parameters
+        ----------
+        tau : float, optional
+            Horizon; default the largest time over all segments (the same for every segment).
+        reference : segment value or tuple of values, optional
+            The reference segment (a tuple with several ``by`` columns). Default: the first segment.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per (segment other than the reference, measure): ``[*by, reference, tau, measure,
+            estimate, std_error, ci_lower, ci_upper, p_value]`` where ``measure`` is ``"difference"`` or
+            ``"ratio"``; ``reference`` is the reference segment's value (one ``by`` column) or a label such as
+            ``"plan='basic', region='north'"`` (several); ``p_value`` is the two-sided Wald p-value (of the log
+            ratio for the ratio); for the ratio, ``std_error`` is the delta-method standard error of the ratio.
+        """
+        check_is_fitted(self)
+        owner = f"{type(self).__name__}.compare_rmst"
+        c = self._c
+        if c.n_groups < 2:
+            raise ValueError(f"{owner} needs at least two segments; fit with by=<segment column(s)>.")
+        taus = _check_tau(tau, owner, float(c.time.max()))
+        if len(taus) != 1:
+            raise param_error("tau", owner, "a single non-negative number", tau)
+        tau = float(taus[0])
+        ref_code = self._segment_code(reference, owner)
+        est, se = self._rmst_arrays(tau)
+        others = np.array([g for g in range(c.n_groups) if g != ref_code])
+        e1, s1, e0, s0 = est[others], se[others], est[ref_code], se[ref_code]
+        diff = e1 - e0
+        diff_se = np.sqrt(s1 ** 2 + s0 ** 2)
+        d_lo, d_hi = normal_confint(diff, diff_se, self._conf_level)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = e1 / e0
+            log_se = np.sqrt((s1 / e1) ** 2 + (s0 / e0) ** 2)
+            r_lo, r_hi = log_normal_confint(ratio, log_se, self._conf_level)
+            p_diff = two_sided_p_value(diff / diff_se)
+            p_ratio = two_sided_p_value(np.log(ratio) / log_se)
+        k = len(others)
+        out = c.frame(np.repeat(others, 2), {
+            "reference": c.labels()[ref_code] if len(c.by) > 1 else c.keys[c.by[0]].iloc[ref_code],
+            "tau": tau,
+            "measure": np.tile(["difference", "ratio"], k),
+            "estimate": np.column_stack([diff, ratio]).ravel(),
+            "std_error": np.column_stack([diff_se, ratio * log_se]).ravel(),
+            "ci_lower": np.column_stack([d_lo, r_lo]).ravel(),
+            "ci_upper": np.column_stack([d_hi, r_hi]).ravel(),
+            "p_value": np.column_stack([p_diff, p_ratio]).ravel(),
+        })
+        return out
+
+    def _segment_code(self, reference, owner: str) -> int:
+        c = self._c
+        if reference is None:
+            return 0
+        key = reference if isinstance(reference, tuple) else (reference,)
+        if len(key) != len(c.by):
+            raise param_error("reference", owner, f"a segment given as {len(c.by)} value(s) of {list(c.by)}",
+                              reference)
+        match = np.ones(c.n_groups, dtype=bool)
+        for b, v in zip(c.by, key, strict=True):
+            match &= (c.keys[b].astype(object) == v).to_numpy() | (c.keys[b].astype(str) == str(v)).to_numpy()
+        if not match.any():
+            levels = [", ".join(map(str, row)) for row in c.keys.itertuples(index=False)]
+            raise param_error("reference", owner, f"one of the segments {levels}", reference)
+        return int(np.flatnonzero(match)[0])
+
+    # ------------------------------------------------------------------ summary
+    def summary(self, times=(12, 24), tau=None) -> pd.DataFrame:
+        """One row per segment: counts, median (CI), restricted mean (SE) and survival at chosen times.
+
+        This is a display table: the survival columns carry their time in the name (``survival_12``). The
+        tidy values come from :meth:`predict`, :meth:`quantile` and :meth:`rmst`.
+
+        Parameters
+        ----------
+        times : sequence of float, default=(12, 24)
+            Times at which to show the survival estimate.
+        tau : float, optional
+            Horizon of the restricted mean; default the largest time over all segments.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``[*by, n_customers, n_events, n_censored, n_truncated, median, median_ci_lower, median_ci_upper,
+            tau, rmst, rmst_std_error, survival_<t>..., note]``; ``n_truncated`` counts customers entering after
+            time 0 (left truncation); counts are weighted. ``attrs`` holds ``conf_level``, ``conf_type`` and
+            ``time_unit``.
+        """
+        check_is_fitted(self)
+        owner = f"{type(self).__name__}.summary"
+        c = self._c
+        times = _as_times(times, owner) if times is not None and len(np.atleast_1d(times)) else np.array([])
+        taus = _check_tau(tau, owner, float(c.time.max()))
+        if len(taus) != 1:
+            raise param_error("tau", owner, "a single non-negative number", tau)
+        out = c.frame(np.arange(c.n_groups), {
+            "n_customers": _group_sum(c.n_entered, c),
+            "n_events": _group_sum(c.n_events, c),
+            "n_censored": _group_sum(c.n_censored, c),
+            "n_truncated": _group_sum(np.where(c.time > 0, c.n_entered, 0.0), c),
+        })
+        med = self.median_
+        out["median"] = med["estimate"].to_numpy()
+        out["median_ci_lower"] = med["ci_lower"].to_numpy()
+        out["median_ci_upper"] = med["ci_upper"].to_numpy()
+        est, se = self._rmst_arrays(float(taus[0]))
+        out["tau"] = float(taus[0])
+        out["rmst"] = est
+        out["rmst_std_error"] = se
+        if len(times):
+            pred = self.predict(times)["estimate"].to_numpy().reshape(c.n_groups, len(times))
+            for k, t in enumerate(times):
+                out[f"survival_{t:g}"] = pred[:, k]
+        labels = c.labels()
+        out["note"] = ["; ".join(self.notes_.get(lab, [])) for lab in labels]
+        out.attrs.update(conf_level=self._conf_level, conf_type=self.conf_type, time_unit=c.time_unit)
+        return out
+
+
+# ====================================================================== Nelson-Aalen
+class NelsonAalen(_Estimator):
+    r"""Nelson-Aalen estimator of the cumulative hazard, by segment.
+
+    Parameters
+    ----------
+    conf_level : float, default=0.95
+    conf_type : {"log", "plain"}, default="log"
+        ``"log"``: :math:`\hat H \exp(\pm z\,\mathrm{se}/\hat H)` (the log-log interval of
+        :math:`e^{-\hat H}`; lifelines' choice); ``"plain"``: :math:`\hat H \pm z\,\mathrm{se}` floored at 0.
+
+    Attributes
+    ----------
+    cumulative_hazard_ : pandas.DataFrame
+        ``[*by, time, n_at_risk, n_events, n_censored, estimate, std_error, ci_lower, ci_upper]``, time 0
+        included.
+    life_table_ : LifeTable
+    n_obs_ : int
+    by_ : tuple of str
+    time_unit_ : str
+    notes_ : dict
+
+    See Also
+    --------
+    nelson_aalen : the same estimate as a function.
+    KaplanMeier : the survival curve.
+    DiscreteHazard : the per-period churn rate.
+
+    Notes
+    -----
+    With :math:`n_j` at risk and :math:`d_j` defections at time :math:`t_j` (ties counted together, R's
+    ``ctype=1``),
+
+    .. math::
+
+        \hat H(t) = \sum_{t_j \le t} \frac{d_j}{n_j}, \qquad
+        \widehat{\operatorname{Var}}\,\hat H(t) = \sum_{t_j \le t} \frac{d_j}{n_j^2},
+
+    the variance R ``survfit`` reports as ``std.chaz`` (survival 3.x) [3]_; the estimator is Nelson's [1]_ and
+    Aalen's [2]_. Left truncation and weights are handled as in :class:`KaplanMeier`.
+
+    References
+    ----------
+    .. [1] Nelson, W. (1972). Theory and applications of hazard plotting for censored failure data.
+       *Technometrics* 14, 945-966.
+    .. [2] Aalen, O. (1978). Nonparametric inference for a family of counting processes. *Annals of
+       Statistics* 6, 701-726.
+    .. [3] Klein, J. P. & Moeschberger, M. L. (2003). *Survival Analysis: Techniques for Censored and
+       Truncated Data*, 2nd ed., Springer, sec. 4.2.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from churnsurv.nonparametric import NelsonAalen
+    >>> df = pd.DataFrame({"tenure": [1, 2, 2, 3, 5, 6], "churned": [1, 0, 1, 1, 0, 1]})
+    >>> na = NelsonAalen().fit(df, duration="tenure", event="churned")
+    >>> na.cumulative_hazard_[["time", "n_at_risk", "estimate", "std_error"]].round(4)
+       time  n_at_risk  estimate  std_error
+    0   0.0        6.0    0.0000     0.0000
+    1   1.0        6.0    0.1667     0.1667
+    2   2.0        5.0    0.3667     0.2603
+    3   3.0        3.0    0.7000     0.4230
+    4   5.0        2.0    0.7000     0.4230
+    5   6.0        1.0    1.7000     1.0858
+    """
+
+    def __init__(self, conf_level: float = 0.95, conf_type: str = "log"):
+        self.conf_level = conf_level
+        self.conf_type = conf_type
+
+    def fit(self, data, *, by=None, **frame_kwargs) -> NelsonAalen:
+        """Estimate the cumulative hazard of every segment (arguments as :meth:`KaplanMeier.fit`).
+
+        Returns
+        -------
+        NelsonAalen
+            ``self``, fitted.
+        """
+        return self._fit(data, by, frame_kwargs, stacklevel=2)
+
+    def _fit(self, data, by, frame_kwargs, stacklevel):
+        owner = type(self).__name__
+        conf_level = check_conf_level(self.conf_level, owner)
+        check_one_of(self.conf_type, "conf_type", owner, HAZARD_CONF_TYPES)
+        lt = _fit_life_table(data, by, frame_kwargs)
+        c = _counts(lt, owner)
+        n, d = c.n_at_risk, c.n_events
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inc = np.where(n > 0, d / n, 0.0)
+            var_inc = np.where(n > 0, d / (n * n), 0.0)
+        chaz = _group_cumsum(inc, c)
+        se = np.sqrt(_group_cumsum(var_inc, c))
+        lower, upper = cumulative_hazard_confint(chaz, se, conf_level, self.conf_type)
+        self._c = c
+        self._chaz, self._se, self._lower, self._upper = chaz, se, lower, upper
+        out = c.frame(c.gcode, {
+            "time": c.time,
+            "n_at_risk": c.n_at_risk,
+            "n_events": c.n_events,
+            "n_censored": c.n_censored,
+            "estimate": chaz,
+            "std_error": se,
+            "ci_lower": lower,
+            "ci_upper": upper,
+        })
+        self.cumulative_hazard_ = out
+        self.life_table_ = lt
+        self.by_ = c.by
+        self.time_unit_ = c.time_unit
+        self.n_obs_ = _n_obs(c)
+        notes = _risk_set_notes(c)
+        _warn_notes(owner, c, notes, stacklevel + 1)
+        labels = c.labels() if notes else []
+        self.notes_ = {labels[g]: list(m) for g, m in notes.items()}
+        return self
+
+    def predict(self, times) -> pd.DataFrame:
+        """Cumulative hazard at the requested times (right-continuous step function), per segment.
+
+        Beyond the last time the last value is carried forward (R's ``extend=TRUE``).
+
+        Parameters
+        ----------
+        times : float or array-like of float
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``[*by, time, n_at_risk, estimate, std_error, ci_lower, ci_upper]``.
+        """
+        check_is_fitted(self)
+        times = _as_times(times, f"{type(self).__name__}.predict")
+        c = self._c
+        g, t, last, nxt = _locate(c, times)
+        has = last >= 0
+        li = np.maximum(last, 0)
+        out = c.frame(g, {
+            "time": t,
+            "n_at_risk": np.where(nxt >= 0, c.n_at_risk[np.maximum(nxt, 0)], 0.0),
+            "estimate": np.where(has, self._chaz[li], 0.0),
+            "std_error": np.where(has, self._se[li], 0.0),
+            "ci_lower": np.where(has, self._lower[li], 0.0),
+            "ci_upper": np.where(has, self._upper[li], 0.0),
+        })
+        return out
+
+
+# ====================================================================== per-period hazard
+class DiscreteHazard(_Estimator):
+    r"""Per-period hazard (e.g. the monthly churn rate by tenure month) with binomial intervals, by segment.
+
+    Parameters
+    ----------
+    conf_level : float, default=0.95
+    method : {"wilson", "exact"}, default="wilson"
+        Binomial interval: Wilson's score interval (default) or the exact Clopper-Pearson interval.
+    width : float, optional
+        Pool the life-table times into bins of ``width`` time units: :math:`(0, w], (w, 2w], \dots`
+        (time 0 joins the first bin). Default: no pooling, one row per life-table time.
+
+    Attributes
+    ----------
+    hazard_ : pandas.DataFrame
+        ``[*by, time, n_at_risk, n_events, estimate, ci_lower, ci_upper]``, one row per life-table time at
+        which customers leave (defect or are censored) and someone is at risk. With ``width``, one row per
+        bin, ``time`` being the bin's right end and ``time_start`` (inserted before it) its left end.
+    life_table_ : LifeTable
+    n_obs_ : int
+    by_ : tuple of str
+    time_unit_ : str
+
+    See Also
+    --------
+    discrete_hazard : the same estimate as a function.
+    KaplanMeier : the survival curve, :math:`\prod (1 - h_t)` for discrete times.
+    NelsonAalen : the cumulative hazard :math:`\sum h_t`.
+
+    Notes
+    -----
+    At each life-table time :math:`t` with :math:`n_t` customers at risk and :math:`d_t` defections,
+
+    .. math::
+
+        \hat h_t = \frac{d_t}{n_t},
+
+    the probability of defecting at :math:`t` among those still customers: with monthly tenures, the churn
+    rate of tenure month :math:`t`. Its interval treats :math:`d_t` as binomial on :math:`n_t` trials: Wilson
+
+    .. math::
+
+        \frac{\hat h + \frac{z^2}{2n} \pm z\sqrt{\frac{\hat h(1-\hat h)}{n} + \frac{z^2}{4n^2}}}{1 + z^2/n},
+
+    or Clopper-Pearson (beta quantiles). Spikes at contract renewals (months 12, 24...) show up here and are
+    smoothed away in the survival curve. With ``width``, the rate is pooled over the life-table times in the
+    bin, :math:`\sum d_t / \sum n_t`: the maximum-likelihood estimate of a hazard constant over the bin when
+    each life-table time is one period (whole-month tenures), with the binomial interval on
+    :math:`(\sum d_t, \sum n_t)`. A month in which nobody leaves at all has no life-table row, so its
+    exposure is left out; pool only period-valued (whole-unit) times.
+
+    References
+    ----------
+    .. [1] Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference.
+       *Journal of the American Statistical Association* 22, 209-212.
+    .. [2] Clopper, C. J. & Pearson, E. S. (1934). The use of confidence or fiducial limits illustrated in
+       the case of the binomial. *Biometrika* 26, 404-413.
+    .. [3] Klein, J. P. & Moeschberger, M. L. (2003). *Survival Analysis: Techniques for Censored and
+       Truncated Data*, 2nd ed., Springer, sec. 5.4 (life tables).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from churnsurv.nonparametric import DiscreteHazard
+    >>> df = pd.DataFrame({"tenure": [1, 2, 2, 3, 5, 6], "churned": [1, 0, 1, 1, 0, 1]})
+    >>> DiscreteHazard().fit(df, duration="tenure", event="churned").hazard_.round(4)
+       time  n_at_risk  n_events  estimate  ci_lower  ci_upper
+    0   1.0        6.0       1.0    0.1667    0.0301    0.5635
+    1   2.0        5.0       1.0    0.2000    0.0362    0.6245
+    2   3.0        3.0       1.0    0.3333    0.0615    0.7923
+    3   5.0        2.0       0.0    0.0000    0.0000    0.6576
+    4   6.0        1.0       1.0    1.0000    0.2065    1.0000
+    """
+
+    def __init__(self, conf_level: float = 0.95, method: str = "wilson", width: float | None = None):
+        self.conf_level = conf_level
+        self.method = method
+        self.width = width
+
+    def fit(self, data, *, by=None, **frame_kwargs) -> DiscreteHazard:
+        """Estimate the per-period hazard of every segment (arguments as :meth:`KaplanMeier.fit`).
+
+        Returns
+        -------
+        DiscreteHazard
+            ``self``, fitted.
+        """
+        owner = type(self).__name__
+        conf_level = check_conf_level(self.conf_level, owner)
+        check_one_of(self.method, "method", owner, _HAZARD_METHODS)
+        width = self.width
+        if width is not None:
+            if isinstance(width, bool) or not isinstance(width, numbers.Real):
+                raise param_error("width", owner, "a positive number or None", width, type_error=True)
+            if not (np.isfinite(width) and width > 0):
+                raise param_error("width", owner, "a positive number or None", width)
+        lt = _fit_life_table(data, by, frame_kwargs)
+        c = _counts(lt, owner)
+        keep = (c.n_at_risk > 0) & ((c.n_events + c.n_censored) > 0)
+        gcode, t = c.gcode[keep], c.time[keep]
+        n, d = c.n_at_risk[keep], c.n_events[keep]
+        start = None
+        if width is not None:
+            w = float(width)
+            k = np.maximum(np.ceil(t / w) - 1.0, 0.0).astype(np.int64)
+            n_bins = int(k.max()) + 1 if len(k) else 1
+            key = gcode * n_bins + k
+            cells, inv = np.unique(key, return_inverse=True)
+            n = np.bincount(inv, weights=n, minlength=len(cells))
+            d = np.bincount(inv, weights=d, minlength=len(cells))
+            gcode = cells // n_bins
+            kb = cells % n_bins
+            start, t = kb * w, (kb + 1) * w
+        interval = wilson_interval if self.method == "wilson" else clopper_pearson_interval
+        lower, upper = interval(d, n, conf_level)
+        cols = {} if start is None else {"time_start": start.astype(float)}
+        out = c.frame(gcode, {
+            **cols,
+            "time": np.asarray(t, dtype=float),
+            "n_at_risk": n,
+            "n_events": d,
+            "estimate": d / n,
+            "ci_lower": lower,
+            "ci_upper": upper,
+        })
+        self.hazard_ = out
+        self.life_table_ = lt
+        self.by_ = c.by
+        self.time_unit_ = c.time_unit
+        self.n_obs_ = _n_obs(c)
+        return self
+
+
+# ====================================================================== function doors
+def kaplan_meier(data, by=None, *, conf_level: float = 0.95, conf_type: str = "log", **frame_kwargs) -> pd.DataFrame:
+    """Kaplan-Meier survival curves per segment, as one tidy table.
+
+    Parameters
+    ----------
+    data : Tenures, LifeTable or pandas.DataFrame
+        A DataFrame is read with :meth:`Tenures.from_frame` and ``frame_kwargs``.
+    by : str or list of str, optional
+        Segment columns.
+    conf_level : float, default=0.95
+    conf_type : {"log", "log-log", "plain"}, default="log"
+        As R ``survfit`` (default ``"log"``); lifelines uses ``"log-log"``.
+    **frame_kwargs
+        ``duration``, ``event``, ``entry``, ``weights``... for a DataFrame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[*by, time, n_at_risk, n_events, n_censored, estimate, std_error, ci_lower, ci_upper]``
+        (:attr:`KaplanMeier.survival_`).
+
+    See Also
+    --------
+    KaplanMeier : the estimator (median, quantiles, RMST, predictions, summary).
+    restricted_mean : restricted mean lifetime from the same curve.
+    nelson_aalen : the cumulative hazard.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from churnsurv.nonparametric import kaplan_meier
+    >>> df = pd.DataFrame({"tenure": [1, 2, 2, 3], "churned": [1, 0, 1, 1], "plan": ["a", "a", "b", "b"]})
+    >>> kaplan_meier(df, by="plan", duration="tenure", event="churned")[["plan", "time", "estimate"]]
+      plan  time  estimate
+    0    a   0.0       1.0
+    1    a   1.0       0.5
+    2    a   2.0       0.5
+    3    b   0.0       1.0
+    4    b   2.0       0.5
+    5    b   3.0       0.0
+    """
+    est = KaplanMeier(conf_level=conf_level, conf_type=conf_type)
+    return est._fit(data, by, frame_kwargs, stacklevel=2).survival_
+
+
+def nelson_aalen(data, by=None, *, conf_level: float = 0.95, conf_type: str = "log", **frame_kwargs) -> pd.DataFrame:
+    """Nelson-Aalen cumulative hazard per segment, as one tidy table.
+
+    Parameters
+    ----------
+    data : Tenures, LifeTable or pandas.DataFrame
+    by : str or list of str, optional
+    conf_level : float, default=0.95
+    conf_type : {"log", "plain"}, default="log"
+    **frame_kwargs
+        Column keywords of :meth:`Tenures.from_frame`, for a DataFrame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :attr:`NelsonAalen.cumulative_hazard_`.
+
+    See Also
+    --------
+    NelsonAalen : the estimator.
+    kaplan_meier : the survival curve.
+    restricted_mean : restricted mean lifetime.
+    """
+    est = NelsonAalen(conf_level=conf_level, conf_type=conf_type)
+    return est._fit(data, by, frame_kwargs, stacklevel=2).cumulative_hazard_
+
+
+def restricted_mean(data, tau=None, by=None, *, conf_level: float = 0.95, **frame_kwargs) -> pd.DataFrame:
+    """Restricted mean lifetime (RMST) per segment from the Kaplan-Meier curve, as one tidy table.
+
+    Parameters
+    ----------
+    data : Tenures, LifeTable or pandas.DataFrame
+    tau : float or array-like of float, optional
+        Horizon(s); default the largest time over all segments (R's ``rmean="common"``).
+    by : str or list of str, optional
+    conf_level : float, default=0.95
+    **frame_kwargs
+        Column keywords of :meth:`Tenures.from_frame`, for a DataFrame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[*by, tau, estimate, std_error, ci_lower, ci_upper]`` (:meth:`KaplanMeier.rmst`); the standard error
+        is R's ``print(survfit, rmean=tau)``.
+
+    See Also
+    --------
+    KaplanMeier.rmst : the same, from a fitted estimator; :meth:`KaplanMeier.compare_rmst` for contrasts.
+    kaplan_meier : the survival curve.
+    nelson_aalen : the cumulative hazard.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from churnsurv.nonparametric import restricted_mean
+    >>> df = pd.DataFrame({"tenure": [1, 2, 2, 3, 5, 6], "churned": [1, 0, 1, 1, 0, 1]})
+    >>> restricted_mean(df, tau=4, duration="tenure", event="churned").round(4)
+       tau  estimate  std_error  ci_lower  ci_upper
+    0  4.0    2.9444     0.4698    2.0237    3.8652
+    """
+    est = KaplanMeier(conf_level=conf_level)._fit(data, by, frame_kwargs, stacklevel=2)
+    return est.rmst(tau)
+
+
+def discrete_hazard(data, by=None, *, conf_level: float = 0.95, method: str = "wilson", width=None,
+                    **frame_kwargs) -> pd.DataFrame:
+    """Per-period hazard (monthly churn rate by tenure) per segment, as one tidy table.
+
+    Parameters
+    ----------
+    data : Tenures, LifeTable or pandas.DataFrame
+    by : str or list of str, optional
+    conf_level : float, default=0.95
+    method : {"wilson", "exact"}, default="wilson"
+    width : float, optional
+        Pool times into bins of this width.
+    **frame_kwargs
+        Column keywords of :meth:`Tenures.from_frame`, for a DataFrame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :attr:`DiscreteHazard.hazard_`.
+
+    See Also
+    --------
+    DiscreteHazard : the estimator.
+    kaplan_meier : the survival curve.
+    nelson_aalen : the cumulative hazard.
+    """
+    return DiscreteHazard(conf_level=conf_level, method=method, width=width).fit(data, by=by, **frame_kwargs).hazard_
