@@ -49,6 +49,7 @@ from churnsurv.plotting import (
     set_segment_colors,
 )
 from churnsurv.regression import CauseSpecificCox
+from churnsurv.smoothing import SmoothedHazard, smoothed_hazard
 from churnsurv.simulate import (
     ChurnScenario,
     Hazard,
@@ -78,6 +79,7 @@ __all__ = [
     "NelsonAalen",
     "NotFittedError",
     "SimulatedChurn",
+    "SmoothedHazard",
     "StatisticalWarning",
     "TenureConfoundingWarning",
     "TenureDataError",
@@ -115,5 +117,6 @@ __all__ = [
     "set_segment_colors",
     "simulate_churn",
     "simulate_fine_gray",
+    "smoothed_hazard",
     "tenure_confounding",
 ]

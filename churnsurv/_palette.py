@@ -2,8 +2,8 @@
 
 Two rules keep figures comparable:
 
-* **segments**: a segment label (``"Month-to-Month"``) gets the same colour in
-  every figure of a session. Colours come from the colour-blind-safe Okabe-Ito
+* **segments**: a segment level (``"Month-to-Month"``) gets the same colour in
+  every figure, by its position among its column's levels. Colours come from the colour-blind-safe Okabe-Ito
   palette [1]_, the palette of ``churnsurv/styles/churnsurv.mplstyle``;
 * **causes**: each key of :data:`churnsurv.DEFAULT_TAXONOMY` has a fixed colour
   (:data:`CAUSE_COLORS`), whatever else is in the figure.
@@ -71,9 +71,8 @@ _SEGMENT_EXTRA: tuple[str, ...] = ("#882255", "#44AA99", "#999933", "#332288", "
 # Causes outside the taxonomy draw from these, in sorted order of the keys within a call.
 _EXTRA_CAUSE_COLORS: tuple[str, ...] = ("#AA4499", "#117733", "#DDCC77", "#88CCEE", "#661100", "#000000")
 
-# Session state: explicit pins (set_segment_colors) and automatic assignments.
+# Explicit pins (set_segment_colors): the only state.
 _PINNED: dict[str, str] = {}
-_ASSIGNED: dict[str, str] = {}
 
 
 def _natural_key(label: str):
@@ -103,18 +102,17 @@ def check_color_mapping(colors, owner: str, what: str = "segment label") -> dict
 
 
 def segment_colors(labels: Iterable, *, palette: Iterable[str] | None = None) -> dict[str, str]:
-    """Colours of segment labels, the same for a label in every figure of the session.
+    """Colours of segment labels: the same for a segment in every figure, in every session.
 
     Parameters
     ----------
     labels : iterable
-        Segment labels (converted to ``str``; several segment columns are joined with
-        ``" / "`` before they get here).
+        All the levels of a segment column, in their display order (the plot functions pass every
+        category of a categorical column, not just the levels present in the rows plotted). Converted to
+        ``str``; several segment columns are joined with ``" / "`` before they get here.
     palette : sequence of colours, optional
-        Colours handed out to labels seen for the first time. Defaults to :data:`OKABE_ITO`,
-        followed by eight colours of Paul Tol's muted scheme [2]_ for sessions with more than
-        eight segment labels (distinct, but no longer guaranteed colour-blind safe: prefer
-        fewer segments per figure, or small multiples).
+        Defaults to :data:`OKABE_ITO`, followed by eight colours of Paul Tol's muted scheme [2]_ for
+        columns with more than eight levels (distinct, but no longer guaranteed colour-blind safe).
 
     Returns
     -------
@@ -123,20 +121,10 @@ def segment_colors(labels: Iterable, *, palette: Iterable[str] | None = None) ->
 
     Notes
     -----
-    The rule, deterministic for a given sequence of calls:
-
-    1. a colour pinned with :func:`set_segment_colors` wins;
-    2. a label coloured by an earlier call keeps its colour, so a segment has the
-       same colour in every figure, even when a later figure shows a subset of
-       the segments or a different plot type;
-    3. the new labels of a call, in natural sorted order (``"2"`` before ``"10"``),
-       take the first palette colours that no label has taken yet (then, once all
-       are taken, the first not used by another label of this call, then cycle).
-
-    The plot functions pass *all* levels of a categorical segment column, not just
-    the ones present in the rows plotted, so the colours of a column's levels do not
-    depend on which subset is drawn first. Call :func:`reset_segment_colors` to start
-    afresh (tests, or a notebook that re-colours from scratch).
+    The rule is stateless, so two notebooks (two Python sessions) colour a column alike: a colour pinned
+    with :func:`set_segment_colors` wins; otherwise the i-th level takes the i-th palette colour. Because
+    the tenure table keeps each segment column's categories, every figure drawn from it, including one that
+    shows a subset of the levels, gives a level the same colour.
 
     See Also
     --------
@@ -145,35 +133,15 @@ def segment_colors(labels: Iterable, *, palette: Iterable[str] | None = None) ->
 
     Examples
     --------
-    >>> from churnsurv.plotting import reset_segment_colors, segment_colors
-    >>> reset_segment_colors()
-    >>> segment_colors(["Two Year", "Month-to-Month", "One Year"])
-    {'Two Year': '#009E73', 'Month-to-Month': '#0072B2', 'One Year': '#E69F00'}
-    >>> segment_colors(["One Year"])  # a subset keeps its colours
-    {'One Year': '#E69F00'}
+    >>> from churnsurv.plotting import segment_colors
+    >>> segment_colors(["Month-to-Month", "One Year", "Two Year"])
+    {'Month-to-Month': '#0072B2', 'One Year': '#E69F00', 'Two Year': '#009E73'}
     """
     labels = [str(lab) for lab in labels]
     palette = tuple(OKABE_ITO + _SEGMENT_EXTRA if palette is None else palette)
     if not palette:
         raise ValueError("palette must hold at least one colour.")
-    out: dict[str, str] = {}
-    for lab in labels:
-        if lab in _PINNED:
-            out[lab] = _PINNED[lab]
-        elif lab in _ASSIGNED:
-            out[lab] = _ASSIGNED[lab]
-    new = sorted({lab for lab in labels if lab not in out}, key=_natural_key)
-    for lab in new:
-        taken = {c.upper() for c in (*_PINNED.values(), *_ASSIGNED.values())}
-        in_call = {c.upper() for c in out.values()}
-        colour = next((c for c in palette if c.upper() not in taken), None)
-        if colour is None:
-            colour = next((c for c in palette if c.upper() not in in_call), None)
-        if colour is None:
-            colour = palette[len(_ASSIGNED) % len(palette)]
-        _ASSIGNED[lab] = colour
-        out[lab] = colour
-    return {lab: out[lab] for lab in labels}
+    return {lab: _PINNED.get(lab, palette[i % len(palette)]) for i, lab in enumerate(labels)}
 
 
 def set_segment_colors(mapping: Mapping) -> dict[str, str]:
@@ -211,7 +179,7 @@ def set_segment_colors(mapping: Mapping) -> dict[str, str]:
 
 
 def reset_segment_colors() -> None:
-    """Forget pinned colours and the automatic colours of earlier figures.
+    """Forget the colours pinned with :func:`set_segment_colors`.
 
     See Also
     --------
@@ -223,7 +191,6 @@ def reset_segment_colors() -> None:
     >>> reset_segment_colors()
     """
     _PINNED.clear()
-    _ASSIGNED.clear()
 
 
 def cause_colors(causes: Iterable, colors: Mapping | None = None) -> dict[str, str]:

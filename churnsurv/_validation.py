@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import numbers
+import os
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -21,6 +23,20 @@ __all__ = [
 ]
 
 _MAX_IDS = 5
+_PKG_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def find_stack_level() -> int:
+    """The ``stacklevel`` that makes a warning point at the first frame outside churnsurv (as pandas does)."""
+    frame = inspect.currentframe()
+    n = 0
+    try:
+        while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PKG_DIR):
+            frame = frame.f_back
+            n += 1
+    finally:
+        del frame
+    return n
 
 
 def format_ids(ids: Sequence, n_total: int | None = None, noun: str = "ids") -> str:

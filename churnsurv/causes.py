@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from churnsurv._validation import data_error, param_error
+from churnsurv._validation import data_error, find_stack_level, param_error
 from churnsurv.exceptions import ChurnsurvWarning
 
 __all__ = [
@@ -152,7 +152,7 @@ class CauseMap:
                 f"Column {column!r} has {int(bad.sum())} rows with labels the cause mapping does not know, "
                 f"{action}: {listed}.",
                 ChurnsurvWarning,
-                stacklevel=3,
+                stacklevel=find_stack_level(),
             )
         out = s.map(self.mapping)
         if bad.any():

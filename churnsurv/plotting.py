@@ -374,7 +374,7 @@ def plot_survival(
     ylim=(0, 1.02),
     ci_alpha: float = 0.2,
     legend: bool = True,
-    legend_loc: str = "lower left",
+    legend_loc: str = "best",
     **step_kw,
 ) -> Axes:
     """Plot Kaplan-Meier retention curves, one step function per segment.
@@ -414,7 +414,7 @@ def plot_survival(
         Opacity of the confidence bands.
     legend : bool, default True
         Add a legend (only drawn when there are segments).
-    legend_loc : str, default "lower left"
+    legend_loc : str, default "best"
         A matplotlib legend location, or ``"outside"`` (right of the axes). Retention
         curves start at 1, so the lower left corner is usually free.
     **step_kw
@@ -889,7 +889,8 @@ def plot_hazard(
     title : str, optional
         Axes title.
     ylim : (float, float), optional
-        y limits; the default starts at 0.
+        y limits; the default runs from 0 to 15% above the largest estimate, so that confidence bands that
+        explode where few customers are at risk do not flatten the curves (they are clipped).
     ci_alpha : float, default 0.2
         Opacity of the confidence bands.
     legend : bool, default True
@@ -1020,7 +1021,10 @@ def plot_hazard(
     ax.set_xlim(left=0)
     _set_time_ticks(ax, unit, t_max)
     if ylim is None:
-        ax.set_ylim(bottom=0)
+        # fit the estimates, not confidence bands that explode where few customers are at risk
+        tops = [float(np.nanmax(f["estimate"])) for f in (s_frame, r_frame) if f is not None and len(f)]
+        top = max(tops) if tops else 0.0
+        ax.set_ylim(0, top * 1.15 if top > 0 else None)
     else:
         ax.set_ylim(*ylim)
     ax.set_xlabel(_time_label(unit))

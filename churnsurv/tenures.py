@@ -8,6 +8,7 @@ truncation). The caller's frame is never modified.
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from churnsurv._validation import check_columns, check_one_of, data_error, param_error
+from churnsurv._validation import check_columns, check_one_of, data_error, find_stack_level, param_error
 from churnsurv.causes import CauseMap
 from churnsurv.exceptions import ChurnsurvWarning, TenureConfoundingWarning, TenureDataError
 
@@ -339,7 +340,7 @@ class Tenures:
         """
         owner = "Tenures.from_dates"
         check_one_of(unit, "unit", owner, ("month", "week", "day"))
-        check_columns(frame, [start, end, event])
+        check_columns(frame, [start, end, event, kwargs.get("id")])
         ids = frame[kwargs["id"]].to_numpy() if kwargs.get("id") else frame.index.to_numpy()
         s = _dates(frame[start], start, ids)
         e = _dates(frame[end], end, ids)
@@ -361,8 +362,7 @@ class Tenures:
         work["__exit"] = _elapsed(s, stop, unit)
         if event is None:
             work["__event"] = observed.to_numpy()
-        else:
-            work["__event"] = frame[event].to_numpy()
+        event_col = "__event" if event is None else event
         entry_col = None
         if observed_from is not None:
             of = pd.Timestamp(observed_from)
@@ -371,6 +371,9 @@ class Tenures:
             if bad.any():
                 raise data_error(end, f"defections before the observation start {of.date()}", bad, ids,
                                  "Customers who left before records were kept cannot be in a truncated sample.")
+            # left in the same (partial) unit in which observation started: at risk at that one time
+            same = (work["__entry"] > 0) & (work["__entry"] >= work["__exit"])
+            work.loc[same, "__entry"] = work.loc[same, "__exit"] - 1
             entry_col = "__entry"
         cause = kwargs.pop("cause", None)
         merged = pd.concat([frame.drop(columns=[c for c in work.columns if c in frame.columns]), work], axis=1)
@@ -378,7 +381,7 @@ class Tenures:
             # a cause recorded for a defection after the cut-off is not yet observed
             merged[cause] = merged[cause].where(observed.to_numpy(), None)
         kwargs.setdefault("censored", None)
-        return cls.from_frame(merged, duration="__exit", event="__event", entry=entry_col, cause=cause,
+        return cls.from_frame(merged, duration="__exit", event=event_col, entry=entry_col, cause=cause,
                               time_unit=unit, **kwargs)
 
     @classmethod
@@ -427,9 +430,11 @@ class Tenures:
             With ``truncation`` set to a :class:`TruncationReport` (counts of truncated rows).
         """
         owner = "Tenures.from_snapshot"
-        if not (np.isscalar(period) and float(period) > 0):
+        if isinstance(period, bool) or not isinstance(period, numbers.Real):
+            raise param_error("period", owner, "a positive number of time units", period, type_error=True)
+        if not float(period) > 0:
             raise param_error("period", owner, "a positive number of time units", period)
-        check_columns(frame, [tenure, status])
+        check_columns(frame, [tenure, status, kwargs.get("id")])
         ids = frame[kwargs["id"]].to_numpy() if kwargs.get("id") else frame.index.to_numpy()
         t = _numeric_times(frame[tenure], tenure, ids)
         st = frame[status]
@@ -445,7 +450,7 @@ class Tenures:
             warnings.warn(
                 f"Column {tenure!r}: {int(long_joiners.sum())} customers with status {joined_l} have tenure "
                 f"longer than the period ({period:g}); they are treated as entering at 0.",
-                ChurnsurvWarning, stacklevel=2)
+                ChurnsurvWarning, stacklevel=find_stack_level())
         snapshot_entry = np.where(is_joined, 0.0, np.maximum(t - float(period), 0.0))
         entry = snapshot_entry if truncate else np.zeros(len(t))
         work = pd.DataFrame({"__entry": entry, "__event": st.isin(churned_l).to_numpy()}, index=frame.index)
@@ -564,7 +569,7 @@ class Tenures:
         for col in _as_list(by):
             table = tenure_confounding(self, col)
             if warn and table.attrs["confounded"]:
-                warnings.warn(table.attrs["message"], TenureConfoundingWarning, stacklevel=3)
+                warnings.warn(table.attrs["message"], TenureConfoundingWarning, stacklevel=find_stack_level())
             tables.append(table)
         return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
 
@@ -646,6 +651,10 @@ def _numeric_times(col: pd.Series, name: str, ids, what: str = "times") -> np.nd
     if pd.api.types.is_bool_dtype(col):
         raise data_error(name, f"boolean values where {what} are expected", np.ones(len(col), bool), ids,
                          "Pass a numeric column.")
+    if pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_timedelta64_dtype(col):
+        raise data_error(name, f"dates or timedeltas where {what} in time units are expected",
+                         np.ones(len(col), bool), ids,
+                         "Use Tenures.from_dates for dates, or convert durations to numbers of time units.")
     num = pd.to_numeric(col, errors="coerce")
     arr = num.to_numpy(dtype=float, na_value=np.nan)
     missing = col.isna().to_numpy()
@@ -662,7 +671,8 @@ def _numeric_times(col: pd.Series, name: str, ids, what: str = "times") -> np.nd
     neg = arr < 0
     if neg.any():
         raise data_error(name, f"negative {what}", neg, ids,
-                         "Times must be >= 0; check the start/end dates in preprocessing.")
+                         "Times must be >= 0; check the start/end dates in preprocessing." if what == "times"
+                         else f"{what.capitalize()} must be >= 0.")
     return arr
 
 
@@ -671,6 +681,7 @@ def _parse_event(col: pd.Series, name: str, ids, censored, event_labels) -> np.n
     if missing.any():
         raise data_error(name, "missing event flags", missing, ids,
                          "Every row must say whether the customer defected (True/1) or is censored (False/0).")
+    col = col.infer_objects()  # flags held in an object column (True/False, 0/1) are flags, not labels
     if pd.api.types.is_bool_dtype(col) and censored is None:
         return col.to_numpy(dtype=bool)
     cens_l, ev_l = _as_list(censored), _as_list(event_labels)
@@ -732,7 +743,7 @@ def _segment(col: pd.Series, name: str, ids, missing_segment: str) -> pd.Categor
     else:
         cats = sorted(set(labels) - {""})
         ordered = False
-    if missing.any():
+    if missing.any() and MISSING_LEVEL not in cats:
         cats = cats + [MISSING_LEVEL]
     index = {c: i for i, c in enumerate(cats)}
     lookup = np.array([index.get(lab, -1) for lab in labels] + [index.get(MISSING_LEVEL, -1)])

@@ -28,8 +28,6 @@ MAVEN_STATUS = "Customer Status"
 MAVEN_ID = "Customer ID"
 MAVEN_CATEGORY = "Churn Category"
 
-CANONICAL = ["id", "entry", "exit", "event"]
-
 
 def build(frame, **kwargs):
     """from_frame with the small_frame's column names as defaults."""

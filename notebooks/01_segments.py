@@ -1,0 +1,287 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Time to defection by segment
+#
+# How long do customers stay, in which segment do they leave fastest, and when in their tenure does the risk of
+# leaving peak? This notebook reads a churn snapshot two ways (naively, and with the left truncation a snapshot
+# implies), draws survival and hazard curves by segment, summarises them by median and restricted mean tenure,
+# tests the differences, and shows why a segment that is tenure in disguise (`Offer`) cannot be compared.
+
+# %% tags=["parameters"]
+data_path = "maven_telco"  # a bundled dataset name, or the path of your CSV/Parquet file
+duration_col = "Tenure in Months"  # tenure at defection or at the end of the snapshot
+status_col = "Customer Status"  # snapshot status; set to None and give event_col for plain durations
+event_col = None  # 0/1 or bool defection flag, used when status_col is None
+churned_label = "Churned"
+joined_label = "Joined"
+stayed_label = "Stayed"
+snapshot_period = 3  # length of the snapshot period, in time units (a quarter of monthly data)
+cause_col = "Churn Category"
+cause_mapping = "maven_categories"  # "maven_categories", "telco_reasons", or None for raw labels
+segment_cols = ["Contract", "Internet Type", "Payment Method"]
+ordered_segment = "Contract"  # a segment with a natural order, for the trend test (None to skip)
+segment_order = ["Month-to-Month", "One Year", "Two Year"]
+pitfall_col = "Offer"  # a column that is tenure in disguise (None to skip the pitfall section)
+reading = "truncated"  # the reading used for the by-segment curves: "truncated" or "naive"
+time_unit = "month"
+horizon = 24  # restricted mean tenure horizon, in time units
+survival_times = [3, 12, 24]
+fig_dir = "reports/figures"
+fast = False
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+
+import churnsurv as cs
+from churnsurv.reporting import save_figure, save_table, save_text, use_style
+
+use_style()
+PARAMS = {k: v for k, v in dict(globals()).items() if k in {
+    "data_path", "duration_col", "status_col", "event_col", "snapshot_period", "cause_col", "cause_mapping",
+    "segment_cols", "ordered_segment", "pitfall_col", "reading", "time_unit", "horizon", "survival_times", "fast"}}
+
+
+def note(name, text, title):
+    """Show a computed conclusion here and keep it for the report."""
+    display(Markdown(text))
+    save_text(text, name, fig_dir=fig_dir, title=title, parameters=PARAMS, data_paths=[DATA_FILE])
+
+
+def read(truncate):
+    segs = list(dict.fromkeys(segment_cols + ([pitfall_col] if pitfall_col else [])))
+    return cs.datasets.read_tenures(
+        data_path, duration=duration_col, event=event_col, status=status_col, period=snapshot_period,
+        truncate=truncate, churned=churned_label, joined=joined_label, stayed=stayed_label, cause=cause_col,
+        cause_map=cause_mapping, segments=segs, time_unit=time_unit)
+
+
+naive = read(truncate=False)
+truncated = read(truncate=True) if status_col else naive
+DATA_FILE = naive.source
+tenures = truncated if reading == "truncated" else naive
+print(naive)
+print(truncated.truncation if truncated.truncation else "not a snapshot: no truncation")
+
+# %% [markdown]
+# ## Two readings of one snapshot
+#
+# A snapshot lists only the customers on the books during the period. Those who left earlier are missing, so the
+# long-tenure customers in the file are the survivors of cohorts whose defectors we never see. Read naively, every
+# customer counts as followed from sign-up; read as a snapshot, each enters observation at the period's start
+# (left truncation). The two readings answer different questions under different assumptions.
+
+# %%
+km_naive = cs.KaplanMeier().fit(naive)
+km_trunc = cs.KaplanMeier().fit(truncated)
+both = pd.concat([
+    km_naive.survival_.assign(reading="naive (followed from sign-up)"),
+    km_trunc.survival_.assign(reading="snapshot (left-truncated)"),
+])
+fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+cs.plot_survival(both, by="reading", ax=ax, censor_marks=False, time_unit=time_unit,
+                 title="All customers: naive and snapshot readings")
+save_figure(fig, "01_readings", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE],
+            caption="Kaplan-Meier survival of all customers, read naively (followed from sign-up) and as the "
+                    "snapshot it is (left-truncated at the period's start), with 95% log CIs.")
+plt.show()
+
+# %%
+med = pd.concat([
+    cs.KaplanMeier().fit(naive, by=segment_cols[0]).median_.assign(reading="naive"),
+    cs.KaplanMeier().fit(truncated, by=segment_cols[0]).median_.assign(reading="snapshot"),
+])
+save_table(med, "01_medians_by_reading", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE],
+           caption=f"Median tenure ({time_unit}s) by {segment_cols[0]} under both readings, with 95% CIs.")
+first = med[segment_cols[0]].iloc[0]
+
+
+def fmt(x):
+    return "not reached" if pd.isna(x) else f"{x:g} {time_unit}s"
+
+
+m_n = med.query("reading == 'naive'").iloc[0]["estimate"]
+m_t = med.query("reading == 'snapshot'").iloc[0]["estimate"]
+rate = 1 - float(km_trunc.predict([snapshot_period])["estimate"].iloc[0]) if status_col else np.nan
+note("01_readings", f"""
+**Reading matters.** Read naively, the median tenure of {segment_cols[0]} = {first} customers is {fmt(m_n)};
+read as the snapshot it is, it is {fmt(m_t)}. {truncated.truncation.n_truncated:,} of {len(truncated):,} customers
+entered observation after sign-up. Under the snapshot reading,
+{rate:.1%} of customers observed from the start of the period leave within {snapshot_period:g} {time_unit}s.
+The naive reading assumes no customer left before the period (survival overstated); the snapshot reading assumes
+customers who left earlier behaved like those we see. Neither is the truth about a real firm; the analyst decides.
+""", "Naive and snapshot readings")
+
+# %% [markdown]
+# ## Survival by segment
+
+# %%
+km = {}
+for col in segment_cols:
+    km[col] = cs.KaplanMeier().fit(tenures, by=col)
+    fig, ax = plt.subplots(figsize=(7.5, 5.5), layout="constrained")
+    cs.plot_survival(km[col], ax=ax, at_risk=True, censor_marks=False, time_unit=time_unit,
+                     title=f"Survival by {col} ({reading} reading)")
+    save_figure(fig, f"02_survival_{col.lower().replace(' ', '_')}", fig_dir=fig_dir, parameters=PARAMS,
+                data_paths=[DATA_FILE],
+                caption=f"Kaplan-Meier survival by {col} ({reading} reading), 95% log CIs, numbers at risk below.")
+    plt.show()
+
+# %% [markdown]
+# ## Median and restricted mean tenure
+#
+# The median is the tenure by which half the customers have left; it does not exist when fewer than half leave
+# within the data. The restricted mean tenure within a horizon (RMST) always exists: it is the expected number of
+# periods a customer stays within the horizon, the area under the survival curve.
+
+# %%
+summary = pd.concat([
+    km[col].summary(times=survival_times, tau=horizon).rename(columns={col: "level"}).assign(segment=col)
+    for col in segment_cols
+])
+summary = summary[["segment", "level"] + [c for c in summary.columns if c not in ("segment", "level")]]
+save_table(summary.drop(columns=["note"], errors="ignore"), "03_summary", fig_dir=fig_dir, parameters=PARAMS,
+           data_paths=[DATA_FILE], float_format="%.3f",
+           caption=f"Per segment ({reading} reading): customers, defections, censored, truncated entries, median "
+                   f"tenure (95% CI), restricted mean tenure within {horizon} {time_unit}s (SE), survival at "
+                   f"{', '.join(map(str, survival_times))} {time_unit}s.")
+summary
+
+# %%
+col = segment_cols[0]
+diff = km[col].compare_rmst(tau=horizon)
+save_table(diff, "03_rmst_differences", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE],
+           float_format="%.3f",
+           caption=f"Differences and ratios of restricted mean tenure within {horizon} {time_unit}s by {col}, "
+                   "against the reference level, with 95% CIs.")
+rm = km[col].rmst(tau=horizon).set_index(col)["estimate"]
+best, worst = rm.idxmax(), rm.idxmin()
+note("03_rmst", f"""
+Within {horizon} {time_unit}s, a **{best}** customer stays {rm[best]:.1f} {time_unit}s on average and a
+**{worst}** customer {rm[worst]:.1f}: a gap of {rm[best] - rm[worst]:.1f} {time_unit}s per customer
+({reading} reading).
+""", "Restricted mean tenure")
+diff
+
+# %% [markdown]
+# ## When does the risk of leaving peak? Hazard curves
+#
+# The per-period hazard is the share of customers at risk at the start of a period who leave during it: the
+# monthly churn rate by tenure month. Raw rates are noisy where few customers are at risk, so a kernel smoother
+# (Epanechnikov, boundary-corrected) draws the trend; its bandwidth is shown in the legend. Contract renewals
+# show up as spikes in the raw rates.
+
+# %%
+col = segment_cols[0]
+raw = cs.DiscreteHazard().fit(tenures, by=col)
+smooth = cs.SmoothedHazard().fit(tenures, by=col)
+fig, ax = plt.subplots(figsize=(7.5, 4.8), layout="constrained")
+cs.plot_hazard(smooth, raw, ax=ax, time_unit=time_unit, title=f"Monthly churn hazard by {col} ({reading} reading)")
+save_figure(fig, "04_hazard", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE],
+            caption=f"Per-period hazard (points) and kernel-smoothed hazard (line, 95% band; bandwidth in the "
+                    f"legend) by {col}, {reading} reading.")
+plt.show()
+
+# %%
+h = raw.hazard_[raw.hazard_["n_at_risk"] >= 30]
+peak = h.loc[h.groupby(col, observed=True)["estimate"].idxmax()]
+lines = "\n".join(f"- {r[col]}: {r['estimate']:.1%} in {time_unit} {r['time']:g} "
+                  f"({int(r['n_events'])} of {int(r['n_at_risk'])} at risk)" for _, r in peak.iterrows())
+note("04_hazard", f"""
+Highest per-period hazard by {col} (periods with at least 30 customers at risk):
+
+{lines}
+""", "Hazard peaks")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+cs.plot_cumulative_hazard(cs.NelsonAalen().fit(tenures, by=col), ax=axes[0], time_unit=time_unit,
+                          title="Nelson-Aalen cumulative hazard")
+cs.plot_loglog(km[col], ax=axes[1], time_unit=time_unit, title="log(-log S) against log tenure")
+save_figure(fig, "05_cumhaz_loglog", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE],
+            caption=f"Cumulative hazard by {col} and the log(-log S) plot: roughly parallel curves support "
+                    "proportional hazards between segments; crossing curves argue against a Cox model.")
+plt.show()
+
+# %% [markdown]
+# ## Are the differences real? Log-rank tests
+
+# %%
+tests = []
+for col in segment_cols:
+    for weights in ("logrank", "peto"):
+        res = cs.logrank_test(tenures, by=col, weights=weights)
+        tests.append(res.table.assign(segment=col))
+    if col == ordered_segment and ordered_segment:
+        ordered = tenures.with_segment(col, pd.Categorical(tenures.data[col].astype(str),
+                                                           categories=segment_order, ordered=True))
+        res = cs.logrank_test(ordered, by=col, trend=True)
+        tests.append(res.table.query("test.str.contains('trend')", engine="python").assign(segment=col))
+tests = pd.concat(tests, ignore_index=True)[["segment", "test", "statistic", "dof", "p_value"]]
+save_table(tests, "06_tests", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE], float_format="%.4g",
+           caption=f"Log-rank, Peto-Peto and trend tests of equal survival across segments ({reading} reading).")
+pairs = cs.pairwise_logrank(tenures, by=segment_cols[1], adjust="holm")
+save_table(pairs, "06_pairwise", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE], float_format="%.4g",
+           caption=f"Pairwise log-rank tests by {segment_cols[1]}, Holm-adjusted p-values.")
+tests
+
+# %%
+n_sig = int((pairs["p_adjusted"] < 0.05).sum())
+note("06_tests", f"""
+Every segment column differs in survival (largest log-rank p-value {tests.query("test == 'logrank'")["p_value"].max():.2g}).
+By {segment_cols[1]}, {n_sig} of {len(pairs)} pairs differ at the 5% level after Holm's adjustment.
+With thousands of customers, tiny differences are "significant": read the curves and the restricted means for size.
+""", "Tests")
+
+# %% [markdown]
+# ## A pitfall: segments that are tenure in disguise
+#
+# Some columns look like segments but are determined by tenure itself. In the bundled Maven file each marketing
+# `Offer` was made to customers in one tenure band only, so survival "by Offer" just restates tenure. churnsurv
+# warns (`TenureConfoundingWarning`) when such a column is used as a segment; here is the evidence from the data.
+
+# %%
+if pitfall_col:
+    bands = cs.tenure_confounding(naive, pitfall_col)
+    save_table(bands.drop(columns="segment"), "07_pitfall_bands", fig_dir=fig_dir, parameters=PARAMS,
+               data_paths=[DATA_FILE], float_format="%.0f",
+               caption=f"Tenure range (central 90%) of each {pitfall_col} level: nearly disjoint bands.")
+    levels = list(naive.data[pitfall_col].cat.categories)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    data = [naive.data.loc[naive.data[pitfall_col] == lv, "exit"] for lv in levels]
+    axes[0].boxplot(data, vert=False, tick_labels=levels, whis=(5, 95), showfliers=False)
+    axes[0].set_xlabel(f"Tenure ({time_unit}s)")
+    axes[0].set_title(f"Tenure of customers by {pitfall_col}")
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", cs.TenureConfoundingWarning)
+        km_offer = cs.KaplanMeier().fit(naive, by=pitfall_col)
+    cs.plot_survival(km_offer, ax=axes[1], ci=False, censor_marks=False, time_unit=time_unit,
+                     title=f"Survival 'by {pitfall_col}': meaningless", legend_loc="lower left")
+    save_figure(fig, "07_pitfall", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE],
+                caption=f"Left: each {pitfall_col} level occupies its own tenure band. Right: so survival curves "
+                        f"by {pitfall_col} only restate tenure, and do not measure any effect of the offer.")
+    plt.show()
+    warned = any(issubclass(w.category, cs.TenureConfoundingWarning) for w in caught)
+    flagged = bands[bands["n_disjoint"] > 0]
+    band_text = "; ".join(f"{r.level}: {r.tenure_low:g}-{r.tenure_high:g}" for r in flagged.itertuples())
+    note("07_pitfall", f"""
+**`{pitfall_col}` is tenure in disguise.** Its levels occupy nearly disjoint tenure bands ({band_text}).
+churnsurv {"warned" if warned else "did not warn"} when the curves were drawn. Comparing these curves compares
+tenure bands, not offers; to study an offer's effect, compare customers of the same tenure who did and did not get it.
+""", "Pitfall: segments determined by tenure")
