@@ -95,7 +95,7 @@ both = pd.concat([
 fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
 cs.plot_survival(both, by="reading", ax=ax, censor_marks=False, time_unit=time_unit,
                  title="All customers: naive and snapshot readings")
-save_figure(fig, "01_readings", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE],
+save_figure(fig, "01a_readings", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE],
             caption="Kaplan-Meier survival of all customers, read naively (followed from sign-up) and as the "
                     "snapshot it is (left-truncated at the period's start), with 95% log CIs.")
 plt.show()
@@ -105,7 +105,7 @@ med = pd.concat([
     cs.KaplanMeier().fit(naive, by=segment_cols[0]).median_.assign(reading="naive"),
     cs.KaplanMeier().fit(truncated, by=segment_cols[0]).median_.assign(reading="snapshot"),
 ])
-save_table(med, "01_medians_by_reading", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE],
+save_table(med, "01b_readings_medians", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE],
            caption=f"Median tenure ({time_unit}s) by {segment_cols[0]} under both readings, with 95% CIs.")
 first = med[segment_cols[0]].iloc[0]
 
@@ -116,14 +116,16 @@ def fmt(x):
 
 m_n = med.query("reading == 'naive'").iloc[0]["estimate"]
 m_t = med.query("reading == 'snapshot'").iloc[0]["estimate"]
-rate = 1 - float(km_trunc.predict([snapshot_period])["estimate"].iloc[0]) if status_col else np.nan
-note("01_readings", f"""
+early = 1 - float(km_trunc.predict([snapshot_period])["estimate"].iloc[0])
+n_trunc = truncated.truncation.n_truncated if truncated.truncation else 0
+note("01c_readings", f"""
 **Reading matters.** Read naively, the median tenure of {segment_cols[0]} = {first} customers is {fmt(m_n)};
-read as the snapshot it is, it is {fmt(m_t)}. {truncated.truncation.n_truncated:,} of {len(truncated):,} customers
-entered observation after sign-up. Under the snapshot reading,
-{rate:.1%} of customers observed from the start of the period leave within {snapshot_period:g} {time_unit}s.
-The naive reading assumes no customer left before the period (survival overstated); the snapshot reading assumes
-customers who left earlier behaved like those we see. Neither is the truth about a real firm; the analyst decides.
+read as the snapshot it is, it is {fmt(m_t)}. {n_trunc:,} of {len(truncated):,} customers entered observation
+after sign-up. In the snapshot period {naive.n_events:,} of {len(naive):,} customers ({naive.n_events / len(naive):.1%})
+left, and under the snapshot reading {early:.1%} of new customers leave within their first {snapshot_period:g}
+{time_unit}s. The naive reading assumes no customer left before the period, so it overstates survival; the snapshot
+reading assumes customers who left earlier behaved like those we see. Neither is the truth about a real firm: the
+analyst decides which assumptions fit their data.
 """, "Naive and snapshot readings")
 
 # %% [markdown]
@@ -235,7 +237,7 @@ tests = pd.concat(tests, ignore_index=True)[["segment", "test", "statistic", "do
 save_table(tests, "06_tests", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE], float_format="%.4g",
            caption=f"Log-rank, Peto-Peto and trend tests of equal survival across segments ({reading} reading).")
 pairs = cs.pairwise_logrank(tenures, by=segment_cols[1], adjust="holm")
-save_table(pairs, "06_pairwise", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE], float_format="%.4g",
+save_table(pairs, "06b_pairwise", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE], float_format="%.4g",
            caption=f"Pairwise log-rank tests by {segment_cols[1]}, Holm-adjusted p-values.")
 tests
 
