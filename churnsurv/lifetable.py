@@ -257,6 +257,15 @@ def _group_codes(frame: pd.DataFrame, by: list) -> tuple[np.ndarray, pd.DataFram
     if not by:
         return np.zeros(len(frame), dtype=np.int64), pd.DataFrame(index=[0])
     cols = [frame[b] for b in by]
+    if len(cols) == 1 and isinstance(cols[0].dtype, pd.CategoricalDtype):
+        codes = cols[0].cat.codes.to_numpy()
+        if len(codes) == 0 or codes.min() >= 0:  # one categorical column: its codes, compacted if levels are absent
+            present = np.bincount(codes, minlength=len(cols[0].cat.categories)) > 0
+            codes = codes.astype(np.int64)
+            if not present.all():
+                codes = (np.cumsum(present) - 1)[codes]
+            keys = pd.DataFrame({by[0]: pd.Categorical.from_codes(np.flatnonzero(present), dtype=cols[0].dtype)})
+            return codes, keys
     if all(isinstance(c.dtype, pd.CategoricalDtype) for c in cols) and all((c.cat.codes >= 0).all() for c in cols):
         # fast path: combine the category codes (sorted in category order, as groupby would)
         sizes = [max(len(c.cat.categories), 1) for c in cols]
@@ -296,9 +305,12 @@ def _time_codes(exit, entry, pos_entry, n_groups):
     top = float(exit.max()) if exit.size else 0.0
     if top <= 1e6 and n_groups * (top + 1) <= _DENSE_CELLS:
         exit_i = exit.astype(np.int64)
-        entry_i = entry.astype(np.int64)
-        if np.array_equal(exit_i, exit) and np.array_equal(entry_i, entry):
-            return np.arange(int(top) + 1, dtype=float), exit_i, np.where(pos_entry, entry_i, 0)
+        if np.array_equal(exit_i, exit):
+            if not pos_entry.any():  # no left truncation: every entry is at the time-0 cell
+                return np.arange(int(top) + 1, dtype=float), exit_i, np.zeros(len(entry), dtype=np.int64)
+            entry_i = entry.astype(np.int64)
+            if np.array_equal(entry_i, entry):
+                return np.arange(int(top) + 1, dtype=float), exit_i, np.where(pos_entry, entry_i, 0)
     codes, uniques = pd.factorize(np.concatenate([[0.0], exit, entry[pos_entry]]))  # hashing, then rank the few
     order = np.argsort(uniques, kind="stable")
     rank = np.empty(len(order), dtype=np.int64)
