@@ -51,6 +51,7 @@ def life_table_duckdb(
     id: str | None = None,
     time_unit: str = "month",
     connection=None,
+    progress: bool = False,
 ) -> LifeTable:
     """Count a customer file into a :class:`~churnsurv.LifeTable` with DuckDB, out of core.
 
@@ -76,6 +77,8 @@ def life_table_duckdb(
     time_unit : str
     connection : duckdb.DuckDBPyConnection, optional
         Default a new in-memory connection.
+    progress : bool, default False
+        Show DuckDB's progress bar during the aggregation (useful for files of many millions of rows).
 
     Returns
     -------
@@ -95,6 +98,8 @@ def life_table_duckdb(
     import duckdb
 
     con = connection if connection is not None else duckdb.connect()
+    if progress:
+        con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = true")
     rel = _relation(source)
     by = _as_list(by)
     t, e = _q(duration), f"CAST({_q(event)} AS DOUBLE)"
