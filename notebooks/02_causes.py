@@ -112,6 +112,35 @@ The causes and the remaining customers add up exactly (largest bookkeeping gap {
 """, "Cumulative incidence")
 
 # %% [markdown]
+# ### The same, read as a snapshot
+#
+# Under the snapshot reading (left truncation), each customer enters observation at the start of the period.
+# The cumulative incidence then describes customers followed from sign-up *if* those who left before the
+# period behaved like those we see; it rises much faster than the naive reading suggests.
+
+# %%
+if status_col:
+    other = truncated if reading == "naive" else naive
+    other_name = "snapshot" if reading == "naive" else "naive"
+    aj_other = cs.AalenJohansen().fit(other, by=segment_col)
+    axes = cs.plot_cumulative_incidence_grid(aj_other, time_unit=time_unit)
+    fig = axes.flat[0].figure
+    save_figure(fig, "01d_cif_stacked_other", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE],
+                caption=f"Cumulative incidence by cause and {segment_col} under the {other_name} reading, for "
+                        "comparison with the figure above.")
+    plt.show()
+    both = pd.concat([aj.predict([12], cause=focus_cause).assign(reading=reading),
+                      aj_other.predict([12], cause=focus_cause).assign(reading=other_name)])
+    wide = both.pivot_table(index=segment_col, columns="reading", values="estimate", observed=True)
+    lines = "\n".join(f"- {seg}: {row[reading]:.1%} ({reading}) against {row[other_name]:.1%} ({other_name})"
+                      for seg, row in wide.iterrows())
+    note("01e_readings", f"""
+Share of customers lost to **{focus_cause}** within 12 {time_unit}s, by {segment_col}, under both readings:
+
+{lines}
+""", "Causes under both readings")
+
+# %% [markdown]
 # ## Do the causes differ across segments? Gray's test
 
 # %%
