@@ -12,28 +12,45 @@ Two doors to each estimand: the estimators :class:`KaplanMeier`, :class:`NelsonA
 
 from __future__ import annotations
 
-import inspect
 import numbers
-import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from churnsurv._base import BaseEstimator
 from churnsurv._ci import (
     HAZARD_CONF_TYPES,
     SURVIVAL_CONF_TYPES,
     clopper_pearson_interval,
     cumulative_hazard_confint,
-    log_normal_confint,
-    normal_confint,
     survival_confint,
-    two_sided_p_value,
     wilson_interval,
 )
+from churnsurv._counts import (
+    _as_times,
+    _counts,
+    _curve_frame,
+    _fit_life_table,
+    _group_cumprod,
+    _group_cumsum,
+    _group_sum,
+    _n_obs,
+    _pool_periods,
+    _risk_set_notes,
+    _segment_code,
+    _step_frame,
+    _warn_notes,
+)
+from churnsurv._quantiles import (
+    _check_probs,
+    _check_tau,
+    _compare_rmst_frame,
+    _median,
+    _rmst_arrays,
+    _rmst_frame,
+    _segment_quantiles,
+)
 from churnsurv._validation import check_conf_level, check_is_fitted, check_one_of, param_error
-from churnsurv.exceptions import StatisticalWarning, TenureDataError
-from churnsurv.lifetable import LifeTable, as_life_table
 
 __all__ = [
     "DiscreteHazard",
@@ -45,329 +62,11 @@ __all__ = [
     "restricted_mean",
 ]
 
-#: R's ``quantile.survfit`` tolerance, ``sqrt(.Machine$double.eps)``.
-_R_TOL = float(np.sqrt(np.finfo(float).eps))
 _HAZARD_METHODS = ("wilson", "exact")
 
 
-# ====================================================================== estimator plumbing
-class _Estimator:
-    """get_params / set_params / repr from the ``__init__`` signature (scikit-learn hygiene)."""
-
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        return [p.name for p in sig.parameters.values() if p.name != "self" and p.kind != p.VAR_KEYWORD]
-
-    def get_params(self, deep: bool = True) -> dict:
-        """The hyperparameters, as given to ``__init__``."""
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params):
-        """Set hyperparameters (validated at the next ``fit``); returns ``self``."""
-        valid = self._param_names()
-        for key, value in params.items():
-            if key not in valid:
-                raise ValueError(f"Invalid parameter {key!r} for {type(self).__name__}. "
-                                 f"Valid parameters are: {valid}.")
-            setattr(self, key, value)
-        return self
-
-    def __repr__(self) -> str:
-        sig = inspect.signature(type(self).__init__)
-        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if sig.parameters[k].default != v]
-        return f"{type(self).__name__}({', '.join(changed)})"
-
-
-@dataclass
-class _Counts:
-    """Private, contiguous NumPy copy of a life table, with segment codes and bounds."""
-
-    by: tuple
-    keys: pd.DataFrame  # one row per segment, the segment columns (dtypes kept)
-    gcode: np.ndarray  # segment code per row (rows sorted by segment then time)
-    starts: np.ndarray  # first row of each segment
-    stops: np.ndarray  # one past the last row of each segment
-    time: np.ndarray
-    n_at_risk: np.ndarray
-    n_events: np.ndarray
-    n_censored: np.ndarray
-    n_entered: np.ndarray
-    time_unit: str
-
-    @property
-    def n_groups(self) -> int:
-        return len(self.starts)
-
-    def segment_columns(self, codes: np.ndarray) -> dict:
-        """The segment columns for the given segment codes (categorical dtypes kept)."""
-        return {b: self.keys[b].array.take(codes) for b in self.by}
-
-    def frame(self, codes: np.ndarray, columns: dict) -> pd.DataFrame:
-        """A new tidy frame: the segment columns for ``codes`` then ``columns``."""
-        return pd.DataFrame({**self.segment_columns(codes), **columns}, index=pd.RangeIndex(len(codes)))
-
-    def labels(self) -> list[str]:
-        """A readable label per segment, e.g. ``"contract='One year'"``."""
-        if not self.by:
-            return ["all customers"]
-        return [", ".join(f"{b}={v!r}" for b, v in zip(self.by, row, strict=True))
-                for row in self.keys[list(self.by)].itertuples(index=False)]
-
-
-def _counts(lt: LifeTable, owner: str) -> _Counts:
-    table = lt.table
-    if len(table) == 0:
-        raise TenureDataError("The life table is empty: there is nothing to estimate.")
-    by = tuple(lt.by)
-    gcode, keys = _segment_codes(table, by)
-    arrays = {c: table[c].to_numpy(dtype=float, copy=True) for c in
-              ("time", "n_at_risk", "n_events", "n_censored", "n_entered")}
-    t = arrays["time"]
-    ordered = bool(np.all(np.diff(gcode) >= 0)) and bool(
-        np.all((np.diff(t) > 0) | (np.diff(gcode) > 0)))
-    if not ordered:  # a hand-made table: sort it (the contract says rows come sorted)
-        order = np.lexsort((t, gcode))
-        gcode = gcode[order]
-        arrays = {k: v[order] for k, v in arrays.items()}
-        dup = (np.diff(gcode) == 0) & (np.diff(arrays["time"]) == 0)
-        if dup.any():
-            raise TenureDataError(f"The life table passed to {owner} has {int(dup.sum())} repeated "
-                                  "(segment, time) rows; aggregate it with LifeTable.from_counts.")
-    for c in ("n_at_risk", "n_events", "n_censored", "n_entered"):
-        v = arrays[c]
-        bad = ~np.isfinite(v) | (v < 0)
-        if bad.any():
-            raise TenureDataError(f"Column {c!r} of the life table has {int(bad.sum())} missing or negative "
-                                  f"counts; {owner} needs counts >= 0.", column=c, n_rows=int(bad.sum()))
-    n, d = arrays["n_at_risk"], arrays["n_events"]
-    bad = d > n * (1 + 1e-12) + 1e-12
-    if bad.any():
-        times = ", ".join(f"{x:g}" for x in arrays["time"][bad][:5])
-        raise TenureDataError(f"The life table has {int(bad.sum())} rows with more events than customers at "
-                              f"risk (times {times}); check n_at_risk and n_entered of the counts.",
-                              column="n_events", n_rows=int(bad.sum()))
-    starts = np.flatnonzero(np.r_[True, gcode[1:] != gcode[:-1]])
-    stops = np.r_[starts[1:], len(gcode)]
-    return _Counts(by=by, keys=keys, gcode=gcode, starts=starts, stops=stops, time_unit=lt.time_unit, **arrays)
-
-
-def _segment_codes(table: pd.DataFrame, by: tuple) -> tuple[np.ndarray, pd.DataFrame]:
-    """Segment code per row and the segment keys, from runs of equal segment values (the rows are sorted by
-    segment); falls back to a groupby when a segment appears in several runs."""
-    n = len(table)
-    if not by:
-        return np.zeros(n, dtype=np.int64), pd.DataFrame(index=pd.RangeIndex(1))
-    change = np.zeros(n, dtype=bool)
-    change[0] = True
-    all_codes = []
-    for b in by:
-        col = table[b]
-        codes = col.cat.codes.to_numpy() if isinstance(col.dtype, pd.CategoricalDtype) else pd.factorize(col)[0]
-        change[1:] |= codes[1:] != codes[:-1]
-        all_codes.append(codes)
-    starts = np.flatnonzero(change)
-    run_keys = np.column_stack([codes[starts] for codes in all_codes])
-    if len(np.unique(run_keys, axis=0)) == len(starts):  # every segment is one run of rows
-        keys = pd.DataFrame({b: table[b].array.take(starts) for b in by})
-        return np.cumsum(change) - 1, keys
-    g = table.groupby(list(by), observed=True, sort=True)
-    return g.ngroup().to_numpy(dtype=np.int64), g.size().index.to_frame(index=False)
-
-
-def _copy_life_table(lt: LifeTable) -> LifeTable:
-    n_cust = lt.n_customers.copy() if lt.n_customers is not None else None
-    return LifeTable(lt.table.copy(), lt.cause_events.copy(), by=lt.by, causes=lt.causes,
-                     time_unit=lt.time_unit, n_customers=n_cust)
-
-
-_FEW_SEGMENTS = 256  # below this, a NumPy call per segment beats a pandas groupby
-
-
-def _group_accumulate(values: np.ndarray, c: _Counts, ufunc, how: str, reverse: bool = False) -> np.ndarray:
-    """Sequential cumulative sum/product within segments (exact per segment, like R's loops)."""
-    if reverse:
-        return _group_accumulate(values[::-1], _reversed(c), ufunc, how)[::-1]
-    if c.n_groups <= _FEW_SEGMENTS:
-        out = np.empty_like(values)
-        for a, b in zip(c.starts, c.stops, strict=True):
-            ufunc.accumulate(values[a:b], out=out[a:b])
-        return out
-    return getattr(pd.Series(values).groupby(c.gcode, sort=False), how)().to_numpy()
-
-
-def _reversed(c: _Counts) -> _Counts:
-    n = len(c.gcode)
-    return _Counts(by=c.by, keys=c.keys, gcode=c.gcode[::-1], starts=n - c.stops, stops=n - c.starts,
-                   time=c.time[::-1], n_at_risk=c.n_at_risk, n_events=c.n_events, n_censored=c.n_censored,
-                   n_entered=c.n_entered, time_unit=c.time_unit)
-
-
-def _group_cumsum(values: np.ndarray, c: _Counts, reverse: bool = False) -> np.ndarray:
-    """Cumulative sum within segments (sequential, exact per segment)."""
-    return _group_accumulate(np.asarray(values, dtype=float), c, np.add, "cumsum", reverse)
-
-
-def _group_cumprod(values: np.ndarray, c: _Counts) -> np.ndarray:
-    """Cumulative product within segments."""
-    return _group_accumulate(np.asarray(values, dtype=float), c, np.multiply, "cumprod")
-
-
-def _group_sum(values: np.ndarray, c: _Counts) -> np.ndarray:
-    return np.bincount(c.gcode, weights=values, minlength=c.n_groups)
-
-
-def _as_times(times, owner: str, name: str = "times") -> np.ndarray:
-    try:
-        arr = np.atleast_1d(np.asarray(times, dtype=float)).ravel()
-    except (TypeError, ValueError) as err:
-        raise param_error(name, owner, "an array-like of non-negative numbers", times, type_error=True) from err
-    if arr.size == 0 or np.isnan(arr).any() or (arr < 0).any():
-        raise param_error(name, owner, "an array-like of non-negative numbers", times)
-    return arr
-
-
-def _locate(c: _Counts, times: np.ndarray):
-    """For every (segment, requested time), segment-major: the row of the last table time <= t (-1 when t
-    precedes the segment's first row) and the row of the first table time >= t (-1 when beyond the end)."""
-    G, m = c.n_groups, len(times)
-    uniq = np.unique(c.time)
-    width = len(uniq) + 1
-    row_key = c.gcode * width + np.searchsorted(uniq, c.time)
-    q_group = np.repeat(np.arange(G, dtype=np.int64), m)
-    q_time = np.tile(times, G)
-    q_key = q_group * width + (np.searchsorted(uniq, q_time, side="right") - 1)
-    last = np.searchsorted(row_key, q_key, side="right") - 1
-    valid = (last >= 0) & (c.gcode[np.maximum(last, 0)] == q_group)
-    last = np.where(valid, last, -1)
-    exact = valid & (c.time[np.maximum(last, 0)] == q_time)
-    nxt = np.where(exact, last, np.where(valid, last + 1, c.starts[q_group]))
-    nxt = np.where(nxt < c.stops[q_group], nxt, -1)
-    return q_group, q_time, last, nxt
-
-
-def _risk_set_notes(c: _Counts, surv: np.ndarray | None = None) -> dict[int, list[str]]:
-    """Per segment, notes about stretches where nobody is at risk before the end of follow-up.
-
-    * leading: nobody is observed from time 0 (every entry is later), so estimates are conditional;
-    * gap: the risk set empties and later entries restart it; the estimate is carried across the gap;
-    * zero: the survival estimate reaches 0 while later entries are still at risk (it stays 0).
-    """
-    n = c.n_at_risk
-    idx = np.arange(len(n))
-    pos = n > 0
-    last_pos = np.full(c.n_groups, -1, dtype=np.int64)
-    np.maximum.at(last_pos, c.gcode[pos], idx[pos])
-    notes: dict[int, list[str]] = {}
-    empty = (~pos) & (idx < last_pos[c.gcode])
-    for g in np.unique(c.gcode[empty]):
-        rows = idx[empty & (c.gcode == g)]
-        # runs of consecutive empty rows
-        breaks = np.flatnonzero(np.diff(rows) > 1)
-        run_starts = np.r_[rows[0], rows[breaks + 1]]
-        run_ends = np.r_[rows[breaks], rows[-1]]
-        for a, b in zip(run_starts, run_ends, strict=True):
-            if a == c.starts[g]:
-                notes.setdefault(int(g), []).append(
-                    f"nobody is observed from time 0 (the first customers enter at {c.time[b]:g}): the estimates "
-                    f"are conditional on survival to {c.time[b]:g}")
-            else:
-                notes.setdefault(int(g), []).append(
-                    f"the risk set is empty from {c.time[a - 1]:g} to {c.time[b]:g}: the estimate is carried "
-                    f"across the gap (as R's survfit does), so later values assume no defections in it")
-    if surv is not None:
-        first_zero = (surv == 0) & (idx < last_pos[c.gcode])
-        first_zero &= np.r_[True, c.gcode[1:] != c.gcode[:-1]] | (np.r_[1.0, surv[:-1]] > 0)
-        for i in np.flatnonzero(first_zero):
-            g = int(c.gcode[i])
-            notes.setdefault(g, []).append(
-                f"the survival estimate reaches 0 at {c.time[i]:g} while customers entering later are still at "
-                f"risk; as in R's survfit it stays 0")
-    return notes
-
-
-def _warn_notes(owner: str, c: _Counts, notes: dict[int, list[str]], stacklevel: int) -> None:
-    if not notes:
-        return
-    labels = c.labels()
-    parts = [f"{labels[g]}: {'; '.join(msgs)}" for g, msgs in sorted(notes.items())]
-    warnings.warn(
-        f"{owner}: the risk set empties before the end of follow-up in {len(notes)} segment(s) "
-        f"({' | '.join(parts)}). This happens with left-truncated data; read those curves as conditional.",
-        StatisticalWarning, stacklevel=stacklevel + 1)
-
-
-def _fit_life_table(data, by, frame_kwargs) -> LifeTable:
-    lt = as_life_table(data, by, **frame_kwargs)
-    return _copy_life_table(lt) if lt is data else lt  # never keep the caller's object
-
-
-def _n_obs(c: _Counts) -> int | float:
-    total = float(c.n_entered.sum())
-    return int(round(total)) if abs(total - round(total)) < 1e-9 else total
-
-
-# ====================================================================== R's quantile rule
-def _findq(x: np.ndarray, y: np.ndarray, probs: np.ndarray, tol: float = _R_TOL) -> np.ndarray:
-    """R ``survival:::findq``: the time where the curve ``y = 1 - S`` reaches each ``p``.
-
-    ``x`` and ``y`` start with the origin (``x[0] = 0``, ``y[0] = 0``). Where ``y`` equals ``p`` (within
-    ``tol``) over a flat stretch the answer is the midpoint of the stretch; at the last point, the midpoint with
-    the last time. ``y`` may hold NaN (confidence limits where ``S = 0``) and need not be monotone (R sorts it).
-    """
-    out = np.full(len(probs), np.nan)
-    if np.all(np.isnan(y)) or np.nanmax(y) < probs.min():
-        return out
-    xmax = x[-1]
-    first = np.sort(np.unique(y, return_index=True)[1])  # R duplicated(): first occurrences (NaN once)
-    xd, yd = x[first], y[first]
-    ok = np.flatnonzero(~np.isnan(yd))
-    order = ok[np.argsort(yd[ok], kind="stable")]
-    ys = yd[order]
-
-    def approx_index(shift):
-        grid = ys + shift
-        j = np.searchsorted(grid, probs, side="left")
-        valid = (probs >= grid[0]) & (j < len(grid))
-        return np.where(valid, order[np.minimum(j, len(grid) - 1)], -1)
-
-    i1, i2 = approx_index(tol), approx_index(-tol)
-    both = (i1 >= 0) & (i2 >= 0)
-    out[both] = (xd[i1[both]] + xd[i2[both]]) / 2.0
-    out[probs == 0] = x[0]
-    if not np.isnan(yd[-1]):
-        last = (np.abs(probs - yd[-1]) < tol) & (i1 >= 0)
-        out[last] = (xd[i1[last]] + xmax) / 2.0
-        out[(np.abs(probs - yd[-1]) < tol) & (i1 < 0)] = np.nan
-    return out
-
-
-def _check_probs(probs, owner: str) -> np.ndarray:
-    try:
-        arr = np.atleast_1d(np.asarray(probs, dtype=float)).ravel()
-    except (TypeError, ValueError) as err:
-        raise param_error("probs", owner, "an array-like of probabilities in [0, 1]", probs,
-                          type_error=True) from err
-    if arr.size == 0 or np.isnan(arr).any() or (arr < 0).any() or (arr > 1).any():
-        raise param_error("probs", owner, "an array-like of probabilities in [0, 1]", probs)
-    return arr
-
-
-def _check_tau(tau, owner: str, default: float) -> np.ndarray:
-    if tau is None:
-        return np.array([default])
-    try:
-        arr = np.atleast_1d(np.asarray(tau, dtype=float)).ravel()
-    except (TypeError, ValueError) as err:
-        raise param_error("tau", owner, "a non-negative number or an array-like of them", tau,
-                          type_error=True) from err
-    if arr.size == 0 or not np.all(np.isfinite(arr)) or (arr < 0).any():
-        raise param_error("tau", owner, "a non-negative number or an array-like of them", tau)
-    return arr
-
-
 # ====================================================================== Kaplan-Meier
-class KaplanMeier(_Estimator):
+class KaplanMeier(BaseEstimator):
     r"""Kaplan-Meier (product-limit) estimator of the survival curve, by segment.
 
     Parameters
@@ -542,17 +241,7 @@ class KaplanMeier(_Estimator):
         self._greenwood = greenwood
         self._conf_level = conf_level
 
-        out = c.frame(c.gcode, {
-            "time": c.time,
-            "n_at_risk": c.n_at_risk,
-            "n_events": c.n_events,
-            "n_censored": c.n_censored,
-            "estimate": surv,
-            "std_error": se,
-            "ci_lower": lower,
-            "ci_upper": upper,
-        })
-        self.survival_ = out
+        self.survival_ = _curve_frame(c, surv, se, lower, upper)
         self.life_table_ = lt
         self.by_ = c.by
         self.time_unit_ = c.time_unit
@@ -560,24 +249,7 @@ class KaplanMeier(_Estimator):
 
         notes = _risk_set_notes(c, surv)
         _warn_notes(owner, c, notes, stacklevel + 1)
-        med = self._quantile(np.array([0.5]))
-        n_ev = _group_sum(c.n_events, c)
-        med_nan = np.isnan(med["estimate"].to_numpy())
-        all_notes = {}
-        if notes or med_nan.any():
-            labels = c.labels()
-            all_notes = {labels[g]: list(msgs) for g, msgs in notes.items()}
-            for g in np.flatnonzero(med_nan):
-                if n_ev[g] == 0:
-                    msg = "no defections: S = 1 throughout, the median is NaN"
-                else:
-                    msg = f"median not reached: the curve stays above 0.5 (last value {surv[c.stops[g] - 1]:.3f})"
-                all_notes.setdefault(labels[g], []).append(msg)
-        self.notes_ = all_notes
-        median = med.drop(columns="prob")
-        median.attrs["notes"] = {k: v for k, v in all_notes.items()
-                                 if any("median" in m for m in v)}
-        self.median_ = median
+        self.median_, self.notes_ = _median(c, surv, lower, upper, notes)
         return self
 
     # ------------------------------------------------------------------ predictions
@@ -603,22 +275,7 @@ class KaplanMeier(_Estimator):
         """
         check_is_fitted(self)
         times = _as_times(times, f"{type(self).__name__}.predict")
-        return self._predict_frame(times, self._surv, self._se, self._lower, self._upper)
-
-    def _predict_frame(self, times, est, se, lower, upper):
-        c = self._c
-        g, t, last, nxt = _locate(c, times)
-        has = last >= 0
-        li = np.maximum(last, 0)
-        out = c.frame(g, {
-            "time": t,
-            "n_at_risk": np.where(nxt >= 0, c.n_at_risk[np.maximum(nxt, 0)], 0.0),
-            "estimate": np.where(has, est[li], 1.0),  # before a segment's first row: S = 1
-            "std_error": np.where(has, se[li], 0.0),
-            "ci_lower": np.where(has, lower[li], 1.0),
-            "ci_upper": np.where(has, upper[li], 1.0),
-        })
-        return out
+        return _step_frame(self._c, times, self._surv, self._se, self._lower, self._upper, start=1.0)
 
     def quantile(self, probs=(0.25, 0.5, 0.75)) -> pd.DataFrame:
         """Lifetime quantiles with Brookmeyer-Crowley intervals, per segment, as R ``quantile.survfit``.
@@ -639,44 +296,9 @@ class KaplanMeier(_Estimator):
         """
         check_is_fitted(self)
         probs = _check_probs(probs, f"{type(self).__name__}.quantile")
-        return self._quantile(probs)
-
-    def _quantile(self, probs: np.ndarray) -> pd.DataFrame:
-        c = self._c
-        G, m = c.n_groups, len(probs)
-        est = np.empty((G, m))
-        lo = np.empty((G, m))
-        hi = np.empty((G, m))
-        for g in range(G):  # cheap: a few NumPy calls per segment
-            s = slice(c.starts[g], c.stops[g])
-            x = np.r_[0.0, c.time[s]]
-            est[g] = _findq(x, np.r_[0.0, 1.0 - self._surv[s]], probs)
-            lo[g] = _findq(x, np.r_[0.0, 1.0 - self._lower[s]], probs)
-            hi[g] = _findq(x, np.r_[0.0, 1.0 - self._upper[s]], probs)
-        codes = np.repeat(np.arange(G), m)
-        out = c.frame(codes, {
-            "prob": np.tile(probs, G),
-            "estimate": est.ravel(),
-            "ci_lower": lo.ravel(),
-            "ci_upper": hi.ravel(),
-        })
-        return out
+        return _segment_quantiles(self._c, probs, self._surv, self._lower, self._upper)
 
     # ------------------------------------------------------------------ restricted mean
-    def _rmst_arrays(self, tau: float):
-        c = self._c
-        t = c.time
-        last_row = np.zeros(len(t), dtype=bool)
-        last_row[c.stops - 1] = True
-        nxt = np.where(last_row, np.inf, np.r_[t[1:], np.inf])
-        inwin = t <= tau
-        width = np.where(inwin, np.minimum(nxt, tau) - t, 0.0)
-        rect = self._surv * width  # area of the rectangle starting at each row, up to tau
-        est = _group_sum(rect, c)
-        tail = _group_cumsum(rect, c, reverse=True)  # area from each row's time to tau
-        var = _group_sum(np.where(inwin, tail * tail * self._greenwood, 0.0), c)
-        return est, np.sqrt(var)
-
     def rmst(self, tau=None) -> pd.DataFrame:
         """Restricted mean lifetime :math:`\\int_0^\\tau S(u)\\,du` per segment, with R's standard error.
 
@@ -696,23 +318,7 @@ class KaplanMeier(_Estimator):
         """
         check_is_fitted(self)
         taus = _check_tau(tau, f"{type(self).__name__}.rmst", float(self._c.time.max()))
-        return self._rmst(taus)
-
-    def _rmst(self, taus: np.ndarray) -> pd.DataFrame:
-        c = self._c
-        G, m = c.n_groups, len(taus)
-        est = np.empty((G, m))
-        se = np.empty((G, m))
-        for k, tau in enumerate(taus):
-            est[:, k], se[:, k] = self._rmst_arrays(float(tau))
-        lo, hi = normal_confint(est.ravel(), se.ravel(), self._conf_level)
-        return c.frame(np.repeat(np.arange(G), m), {
-            "tau": np.tile(taus, G),
-            "estimate": est.ravel(),
-            "std_error": se.ravel(),
-            "ci_lower": lo,
-            "ci_upper": hi,
-        })
+        return _rmst_frame(self._c, self._surv, self._greenwood, taus, self._conf_level)
 
     def compare_rmst(self, tau=None, reference=None) -> pd.DataFrame:
         """Differences and ratios of restricted mean lifetime between segments and a reference segment.
@@ -744,51 +350,9 @@ class KaplanMeier(_Estimator):
         c = self._c
         if c.n_groups < 2:
             raise ValueError(f"{owner} needs at least two segments; fit with by=<segment column(s)>.")
-        taus = _check_tau(tau, owner, float(c.time.max()))
-        if len(taus) != 1:
-            raise param_error("tau", owner, "a single non-negative number", tau)
-        tau = float(taus[0])
-        ref_code = self._segment_code(reference, owner)
-        est, se = self._rmst_arrays(tau)
-        others = np.array([g for g in range(c.n_groups) if g != ref_code])
-        e1, s1, e0, s0 = est[others], se[others], est[ref_code], se[ref_code]
-        diff = e1 - e0
-        diff_se = np.sqrt(s1 ** 2 + s0 ** 2)
-        d_lo, d_hi = normal_confint(diff, diff_se, self._conf_level)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = e1 / e0
-            log_se = np.sqrt((s1 / e1) ** 2 + (s0 / e0) ** 2)
-            r_lo, r_hi = log_normal_confint(ratio, log_se, self._conf_level)
-            p_diff = two_sided_p_value(diff / diff_se)
-            p_ratio = two_sided_p_value(np.log(ratio) / log_se)
-        k = len(others)
-        out = c.frame(np.repeat(others, 2), {
-            "reference": c.labels()[ref_code] if len(c.by) > 1 else c.keys[c.by[0]].iloc[ref_code],
-            "tau": tau,
-            "measure": np.tile(["difference", "ratio"], k),
-            "estimate": np.column_stack([diff, ratio]).ravel(),
-            "std_error": np.column_stack([diff_se, ratio * log_se]).ravel(),
-            "ci_lower": np.column_stack([d_lo, r_lo]).ravel(),
-            "ci_upper": np.column_stack([d_hi, r_hi]).ravel(),
-            "p_value": np.column_stack([p_diff, p_ratio]).ravel(),
-        })
-        return out
-
-    def _segment_code(self, reference, owner: str) -> int:
-        c = self._c
-        if reference is None:
-            return 0
-        key = reference if isinstance(reference, tuple) else (reference,)
-        if len(key) != len(c.by):
-            raise param_error("reference", owner, f"a segment given as {len(c.by)} value(s) of {list(c.by)}",
-                              reference)
-        match = np.ones(c.n_groups, dtype=bool)
-        for b, v in zip(c.by, key, strict=True):
-            match &= (c.keys[b].astype(object) == v).to_numpy() | (c.keys[b].astype(str) == str(v)).to_numpy()
-        if not match.any():
-            levels = [", ".join(map(str, row)) for row in c.keys.itertuples(index=False)]
-            raise param_error("reference", owner, f"one of the segments {levels}", reference)
-        return int(np.flatnonzero(match)[0])
+        tau = _check_tau(tau, owner, float(c.time.max()), single=True)
+        ref_code = _segment_code(c, reference, owner)
+        return _compare_rmst_frame(c, self._surv, self._greenwood, tau, ref_code, self._conf_level)
 
     # ------------------------------------------------------------------ summary
     def summary(self, times=(12, 24), tau=None) -> pd.DataFrame:
@@ -816,9 +380,7 @@ class KaplanMeier(_Estimator):
         owner = f"{type(self).__name__}.summary"
         c = self._c
         times = _as_times(times, owner) if times is not None and len(np.atleast_1d(times)) else np.array([])
-        taus = _check_tau(tau, owner, float(c.time.max()))
-        if len(taus) != 1:
-            raise param_error("tau", owner, "a single non-negative number", tau)
+        tau = _check_tau(tau, owner, float(c.time.max()), single=True)
         out = c.frame(np.arange(c.n_groups), {
             "n_customers": _group_sum(c.n_entered, c),
             "n_events": _group_sum(c.n_events, c),
@@ -829,8 +391,8 @@ class KaplanMeier(_Estimator):
         out["median"] = med["estimate"].to_numpy()
         out["median_ci_lower"] = med["ci_lower"].to_numpy()
         out["median_ci_upper"] = med["ci_upper"].to_numpy()
-        est, se = self._rmst_arrays(float(taus[0]))
-        out["tau"] = float(taus[0])
+        est, se = _rmst_arrays(c, self._surv, self._greenwood, tau)
+        out["tau"] = tau
         out["rmst"] = est
         out["rmst_std_error"] = se
         if len(times):
@@ -844,7 +406,7 @@ class KaplanMeier(_Estimator):
 
 
 # ====================================================================== Nelson-Aalen
-class NelsonAalen(_Estimator):
+class NelsonAalen(BaseEstimator):
     r"""Nelson-Aalen estimator of the cumulative hazard, by segment.
 
     Parameters
@@ -938,17 +500,7 @@ class NelsonAalen(_Estimator):
         lower, upper = cumulative_hazard_confint(chaz, se, conf_level, self.conf_type)
         self._c = c
         self._chaz, self._se, self._lower, self._upper = chaz, se, lower, upper
-        out = c.frame(c.gcode, {
-            "time": c.time,
-            "n_at_risk": c.n_at_risk,
-            "n_events": c.n_events,
-            "n_censored": c.n_censored,
-            "estimate": chaz,
-            "std_error": se,
-            "ci_lower": lower,
-            "ci_upper": upper,
-        })
-        self.cumulative_hazard_ = out
+        self.cumulative_hazard_ = _curve_frame(c, chaz, se, lower, upper)
         self.life_table_ = lt
         self.by_ = c.by
         self.time_unit_ = c.time_unit
@@ -975,23 +527,11 @@ class NelsonAalen(_Estimator):
         """
         check_is_fitted(self)
         times = _as_times(times, f"{type(self).__name__}.predict")
-        c = self._c
-        g, t, last, nxt = _locate(c, times)
-        has = last >= 0
-        li = np.maximum(last, 0)
-        out = c.frame(g, {
-            "time": t,
-            "n_at_risk": np.where(nxt >= 0, c.n_at_risk[np.maximum(nxt, 0)], 0.0),
-            "estimate": np.where(has, self._chaz[li], 0.0),
-            "std_error": np.where(has, self._se[li], 0.0),
-            "ci_lower": np.where(has, self._lower[li], 0.0),
-            "ci_upper": np.where(has, self._upper[li], 0.0),
-        })
-        return out
+        return _step_frame(self._c, times, self._chaz, self._se, self._lower, self._upper, start=0.0)
 
 
 # ====================================================================== per-period hazard
-class DiscreteHazard(_Estimator):
+class DiscreteHazard(BaseEstimator):
     r"""Per-period hazard (e.g. the monthly churn rate by tenure month) with binomial intervals, by segment.
 
     Parameters
@@ -1094,16 +634,7 @@ class DiscreteHazard(_Estimator):
         n, d = c.n_at_risk[keep], c.n_events[keep]
         start = None
         if width is not None:
-            w = float(width)
-            k = np.maximum(np.ceil(t / w) - 1.0, 0.0).astype(np.int64)
-            n_bins = int(k.max()) + 1 if len(k) else 1
-            key = gcode * n_bins + k
-            cells, inv = np.unique(key, return_inverse=True)
-            n = np.bincount(inv, weights=n, minlength=len(cells))
-            d = np.bincount(inv, weights=d, minlength=len(cells))
-            gcode = cells // n_bins
-            kb = cells % n_bins
-            start, t = kb * w, (kb + 1) * w
+            gcode, start, t, n, d = _pool_periods(gcode, t, n, d, float(width))
         interval = wilson_interval if self.method == "wilson" else clopper_pearson_interval
         lower, upper = interval(d, n, conf_level)
         cols = {} if start is None else {"time_start": start.astype(float)}

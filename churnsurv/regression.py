@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from churnsurv._base import BaseEstimator
 from churnsurv._formula import _encode, _parse_formula, _Spec
 from churnsurv._validation import check_conf_level, check_is_fitted, data_error, param_error
 from churnsurv.exceptions import StatisticalWarning
@@ -22,7 +23,7 @@ from churnsurv.tenures import Tenures, _as_list
 __all__ = ["CauseSpecificCox"]
 
 
-class CauseSpecificCox:
+class CauseSpecificCox(BaseEstimator):
     """Cox proportional hazards models of each cause-specific hazard of defection.
 
     Parameters
@@ -79,18 +80,6 @@ class CauseSpecificCox:
         self.causes = causes
         self.conf_level = conf_level
         self.penalizer = penalizer
-
-    def get_params(self, deep: bool = True) -> dict:
-        """Hyperparameters as a dict."""
-        return {"causes": self.causes, "conf_level": self.conf_level, "penalizer": self.penalizer}
-
-    def set_params(self, **params) -> CauseSpecificCox:
-        """Set hyperparameters; returns ``self``."""
-        for k, v in params.items():
-            if k not in self.get_params():
-                raise ValueError(f"Invalid parameter {k!r} for CauseSpecificCox. Valid: {sorted(self.get_params())}.")
-            setattr(self, k, v)
-        return self
 
     def fit(self, data, *, formula: str | None = None, covariates=None, reference: dict | None = None,
             **frame_kwargs) -> CauseSpecificCox:

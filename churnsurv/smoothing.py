@@ -9,7 +9,6 @@ only read correctly knowing how much it was smoothed.
 
 from __future__ import annotations
 
-import inspect
 import numbers
 import warnings
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from churnsurv._base import BaseEstimator
 from churnsurv._validation import check_conf_level, check_is_fitted, check_one_of, param_error
 from churnsurv.exceptions import StatisticalWarning
 from churnsurv.lifetable import LifeTable, Tenures, as_life_table, life_table
@@ -101,7 +101,7 @@ def _kernel_poly(c, A, B, q, x, kernel):
 
 
 # ---------------------------------------------------------------------- the estimator
-class SmoothedHazard:
+class SmoothedHazard(BaseEstimator):
     """Kernel-smoothed hazard rate, per segment (and per cause), with boundary correction.
 
     Parameters
@@ -180,18 +180,25 @@ class SmoothedHazard:
     :math:`\\hat h(t) \\exp(\\pm z_{1-\\alpha/2}\\, \\mathrm{se}/\\hat h(t))`, which stays positive; it is NaN
     where the estimate is 0. It covers the smoothed hazard :math:`E\\hat h(t)`; the smoothing bias is not in it.
 
-    **Bandwidth by cross-validation** (Ramlau-Hansen 1983; Patil 1993): the bandwidth minimising
+    **Bandwidth by cross-validation** (Ramlau-Hansen 1983; Patil 1993), with the exposure weight
+    :math:`w(t) = Y(t) / \\max_s Y(s)` (the "natural weighting" of Nielsen & Tanggaard 2001): the bandwidth
+    minimising
 
     .. math::
 
-        CV(b) = \\int_{t_L}^{t_R} \\hat h_b(t)^2\\, dt - 2 \\sum_j \\hat h_b^{(-j)}(T_j) \\frac{1}{Y(T_j)}
+        CV(b) = \\int_{t_L}^{t_R} \\hat h_b(t)^2 w(t)\\, dt
+            - 2 \\sum_j \\hat h_b^{(-j)}(T_j) \\frac{w(T_j)}{Y(T_j)}
 
-    over the candidates, the sum running over customers :math:`j` who defect at :math:`T_j` and
-    :math:`\\hat h^{(-j)}` leaving out that customer's own increment (so tied defections of *other* customers
-    are kept). It estimates the integrated squared error up to a constant. The integral is computed by the
-    trapezoidal rule on 401 points; with more than 1,500 distinct defection times the increments are first
-    binned on 1,500 bins of the range for the score (the final estimate is exact). Case weights are taken
-    as frequency weights. ``muhaz``'s ``"global"`` rule (IMSE from a pilot estimate) is not implemented.
+    over the candidates, the sum running over customers :math:`j` who defect at :math:`T_j \\in [t_L, t_R]`
+    and :math:`\\hat h^{(-j)}` leaving out that customer's own increment (tied defections of *other* customers
+    are kept). Up to a constant it estimates the weighted integrated squared error
+    :math:`\\int (\\hat h_b - h)^2 w`. Without the weight the score is dominated by the sparse tail, where a
+    few customers remain at risk, and picks very large bandwidths; with it, errors count where the customers
+    are. The integral uses the trapezoidal rule on :math:`\\max(401, 10 (t_R - t_L)/b)` points; when there are
+    more distinct defection times than bins of width :math:`b/50`, the increments are binned on such bins
+    (at their weighted mean time) for the score only; the reported estimate is always exact. Case weights are
+    taken as frequency weights. ``muhaz``'s ``"global"`` rule (IMSE from a pilot estimate) is not
+    implemented.
 
     References
     ----------
@@ -203,6 +210,8 @@ class SmoothedHazard:
        study. Statistics in Medicine 18(22), 3075-3088 (the R package ``muhaz``).
     .. [4] Patil, P. N. (1993). On the least squares cross-validation bandwidth in hazard rate estimation.
        The Annals of Statistics 21(4), 1792-1810.
+    .. [5] Nielsen, J. P. and Tanggaard, C. (2001). Boundary and bias correction in kernel hazard estimation.
+       Scandinavian Journal of Statistics 28(4), 675-698.
 
     Examples
     --------
@@ -210,16 +219,16 @@ class SmoothedHazard:
     >>> from churnsurv.smoothing import SmoothedHazard
     >>> df = pd.DataFrame({"tenure": [2, 3, 3, 5, 6, 8, 9, 11, 12, 12],
     ...                    "churned": [1, 1, 0, 1, 1, 0, 1, 1, 0, 0]})
-    >>> sh = SmoothedHazard(bandwidth=4.0, grid=4).fit(df, duration="tenure", event="churned")
+    >>> sh = SmoothedHazard(bandwidth=4.0, grid=[2, 4, 6, 8]).fit(df, duration="tenure", event="churned")
     >>> sh.hazard_.round(4)
        time  estimate  std_error  ci_lower  ci_upper  bandwidth
-    0   0.0    0.1002     0.1203    0.0095    1.0528       4.0
-    1   3.0    0.1055     0.0612    0.0338    0.3292       4.0
-    2   6.0    0.1281     0.0744    0.0411    0.3998       4.0
-    3   9.0    0.2226     0.2157    0.0333    1.4860       4.0
+    0   2.0    0.0487     0.0300    0.0145    0.1629        4.0
+    1   4.0    0.0821     0.0419    0.0302    0.2235        4.0
+    2   6.0    0.0860     0.0459    0.0302    0.2450        4.0
+    3   8.0    0.1212     0.0670    0.0410    0.3582        4.0
     >>> sh.bandwidth_
        bandwidth method  n_events  time_min  time_max
-    0        4.0  fixed       6.0       0.0       9.0
+    0        4.0  fixed       6.0       0.0      11.0
     """
 
     def __init__(self, kernel: str = "epanechnikov", bandwidth="cv", boundary: str = "muller-wang",
@@ -231,35 +240,6 @@ class SmoothedHazard:
         self.grid = grid
         self.time_range = time_range
         self.bandwidth_grid = bandwidth_grid
-
-    # -------------------------------------------------------------- params (scikit-learn hygiene)
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-
-    def get_params(self, deep: bool = True) -> dict:
-        """The hyperparameters, as given to ``__init__``."""
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params) -> SmoothedHazard:
-        """Set hyperparameters (validated at the next ``fit``); returns ``self``."""
-        valid = self._param_names()
-        for key, value in params.items():
-            if key not in valid:
-                raise ValueError(f"Invalid parameter {key!r} for {type(self).__name__}. "
-                                 f"Valid parameters are: {valid}.")
-            setattr(self, key, value)
-        return self
-
-    def __repr__(self) -> str:
-        sig = inspect.signature(type(self).__init__)
-        changed = []
-        for k, v in self.get_params().items():
-            default = sig.parameters[k].default
-            same = v is default or (isinstance(v, str | float | int | type(None)) and v == default)
-            if not same:
-                changed.append(f"{k}={v!r}")
-        return f"{type(self).__name__}({', '.join(changed)})"
 
     # -------------------------------------------------------------- fit
     def fit(self, data, *, by=None, cause=None, **frame_kwargs) -> SmoothedHazard:
@@ -275,7 +255,8 @@ class SmoothedHazard:
             Smooth the cause-specific hazard of this cause (defections of other causes count as censoring);
             a list gives one curve per cause. Default: all causes together.
         **frame_kwargs
-            Column keywords of :meth:`Tenures.from_frame` for a DataFrame.
+            Column keywords of :meth:`Tenures.from_frame` for a DataFrame. Since ``cause`` names the cause to
+            smooth here, the frame's cause column is given as ``cause_column="<column>"``.
 
         Returns
         -------
@@ -291,6 +272,8 @@ class SmoothedHazard:
         bgrid = _check_bandwidth_grid(self.bandwidth_grid, owner)
 
         by = _as_list(by)
+        if "cause_column" in frame_kwargs:
+            frame_kwargs["cause"] = frame_kwargs.pop("cause_column")
         if isinstance(data, Tenures) and not frame_kwargs:
             lt = life_table(data, by)
         else:
@@ -303,6 +286,8 @@ class SmoothedHazard:
         ends = np.r_[starts[1:], len(table)]
         t_all = table["time"].to_numpy(float)
         y_all = table["n_at_risk"].to_numpy(float)
+        exits = table["n_events"].to_numpy(float) + table["n_censored"].to_numpy(float)
+        after_all = y_all - exits + np.where(t_all > 0, table["n_entered"].to_numpy(float), 0.0)
         curves = [(None, table["n_events"].to_numpy(float))] if not causes else \
             [(c, lt.cause_events[c].to_numpy(float)) for c in causes]
 
@@ -313,8 +298,8 @@ class SmoothedHazard:
             label = _label(key, by)
             for c, d_all in curves:
                 label_c = label if c is None else (f"{label}, {c}" if by else c)
-                fit = _fit_one(t_all[sl], y_all[sl], d_all[sl], kernel, self.boundary, bw, trange, bgrid,
-                               label_c)
+                fit = _fit_one(t_all[sl], y_all[sl], d_all[sl], after_all[sl], kernel, self.boundary, bw, trange,
+                               bgrid, label_c)
                 fits.append((key, c, fit))
                 head = dict(key)
                 if c is not None:
@@ -415,8 +400,8 @@ def smoothed_hazard(data, by=None, *, cause=None, kernel: str = "epanechnikov", 
     >>> h = smoothed_hazard(df, bandwidth=4.0, grid=[3, 6], duration="tenure", event="churned")
     >>> h[["time", "estimate"]].round(4)
        time  estimate
-    0   3.0    0.1055
-    1   6.0    0.1281
+    0   3.0     0.072
+    1   6.0     0.086
     >>> h.attrs["bandwidth"]
     4.0
     """
@@ -426,7 +411,7 @@ def smoothed_hazard(data, by=None, *, cause=None, kernel: str = "epanechnikov", 
 
 
 # ---------------------------------------------------------------------- one curve
-def _fit_one(t, y, d, kernel, boundary, bw, trange, bgrid, label) -> dict:
+def _fit_one(t, y, d, after, kernel, boundary, bw, trange, bgrid, label) -> dict:
     """Increments of one curve, its range and bandwidth."""
     has = (d > 0) & (y > 0)
     if trange is not None:
@@ -458,7 +443,18 @@ def _fit_one(t, y, d, kernel, boundary, bw, trange, bgrid, label) -> dict:
                          "time range of positive length (pass time_range=(start, stop)).")
     if bw == "cv":
         cands = bgrid if bgrid is not None else _default_bandwidth_grid(T[in_range], lo, hi)
-        scores = np.array([_cv_score(T, a, a2, in_range, b, lo, hi, kernel, boundary) for b in cands])
+        y_max = float(y.max())
+
+        def weight(times):  # exposure weight Y(t) / max Y, Y the at-risk step function of the life table
+            idx = np.searchsorted(t, times, side="left")          # first row at or after each time
+            exact = (idx < len(t)) & (t[np.minimum(idx, len(t) - 1)] == times)
+            prev = np.maximum(idx - 1, 0)
+            risk = np.where(exact, y[np.minimum(idx, len(t) - 1)], np.where(idx > 0, after[prev], 0.0))
+            return np.maximum(risk, 0.0) / y_max
+
+        w_T = weight(T)
+        scores = np.array([_cv_score(T, a, a2, w_T, in_range, b, lo, hi, kernel, boundary, weight)
+                           for b in cands])
         best = int(np.nanargmin(scores))
         b = float(cands[best])
         if len(cands) > 1 and best == 0:
@@ -554,33 +550,42 @@ def _smooth(z, T, a, a2, b, lo, hi, kernel, boundary, variance=False):
     return est, var
 
 
-def _cv_score(T, a, a2, in_range, b, lo, hi, kernel, boundary) -> float:
+def _cv_score(T, a, a2, w_T, in_range, b, lo, hi, kernel, boundary, weight) -> float:
+    """Exposure-weighted least-squares cross-validation score (see SmoothedHazard Notes)."""
+    aw, a2w = a * w_T * in_range, a2 * w_T * in_range   # the sum over customers runs over [lo, hi] only
     span = float(T.max() - T.min()) if len(T) else 0.0
     n_bins = int(np.ceil(_CV_BINS_PER_BANDWIDTH * span / b))
     if span > 0 and len(T) > n_bins:  # bin the increments (weighted mean time per bin, width <= b / 50)
         edges = np.linspace(T.min(), T.max(), n_bins + 1)
         k = np.clip(np.searchsorted(edges, T, side="right") - 1, 0, n_bins - 1)
-        ab = np.bincount(k, weights=a, minlength=n_bins)
-        a2b = np.bincount(k, weights=a2, minlength=n_bins)
-        tb = np.bincount(k, weights=a * T, minlength=n_bins)
-        inb = np.bincount(k, weights=a * in_range, minlength=n_bins)
+
+        def binned(v):
+            return np.bincount(k, weights=v, minlength=n_bins)
+
+        ab, awb = binned(a), binned(aw)
         keep = ab > 0
-        T, a, a2 = np.clip(tb[keep] / ab[keep], T.min(), T.max()), ab[keep], a2b[keep]
-        in_range = inb[keep] > 0.5 * a
+        t_min, t_max = T.min(), T.max()
+        # smoothing at the a-weighted mean time, the sum over customers at the aw-weighted one (first-order exact)
+        T_eval = np.clip(binned(aw * T)[keep] / np.where(awb[keep] > 0, awb[keep], 1.0), t_min, t_max)
+        T = np.clip(binned(a * T)[keep] / ab[keep], t_min, t_max)
+        a, a2, aw, a2w = ab[keep], binned(a2)[keep], awb[keep], binned(a2w)[keep]
+    else:
+        T_eval = T
     grid = np.linspace(lo, hi, max(_CV_INTEGRAL_POINTS, int(np.ceil(10 * (hi - lo) / b)) + 1))
     h_grid, _ = _smooth(grid, T, a, a2, b, lo, hi, kernel, boundary)
-    integral = np.trapezoid(h_grid * h_grid, grid)
-    h_at, _ = _smooth(T[in_range], T, a, a2, b, lo, hi, kernel, boundary)
-    T, a, a2 = T[in_range], a[in_range], a2[in_range]
-    # the customer's own increment, K_q(0) a2 / b, with the kernel shape used at T
-    q = np.ones(len(T))
+    integral = np.trapezoid(h_grid * h_grid * weight(grid), grid)
+    used = aw > 0
+    Tu = T_eval[used]
+    h_at, _ = _smooth(Tu, T, a, a2, b, lo, hi, kernel, boundary)
+    # the customer's own increment, K_q(0) / (b Y), with the kernel shape used at T
+    q = np.ones(len(Tu))
     if boundary != "none":
-        left = T < lo + b
-        q = np.where(left, (T - lo) / b, q)
+        left = Tu < lo + b
+        q = np.where(left, (Tu - lo) / b, q)
         if boundary == "muller-wang":
-            q = np.where(~left & (T > hi - b), (hi - T) / b, q)
-    self_term = np.sum(_kernel(np.clip(q, 0.0, 1.0), 0.0, kernel) * a2) / b
-    return float(integral - 2.0 * (np.sum(a * h_at) - self_term))
+            q = np.where(~left & (Tu > hi - b), (hi - Tu) / b, q)
+    self_term = np.sum(_kernel(np.clip(q, 0.0, 1.0), 0.0, kernel) * a2w[used]) / b
+    return float(integral - 2.0 * (np.sum(aw[used] * h_at) - self_term))
 
 
 def _default_bandwidth_grid(T, lo, hi) -> np.ndarray:

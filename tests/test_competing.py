@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import churnsurv._aj_variance as aj_variance
 import churnsurv.competing as competing
 from churnsurv import LifeTable, NotFittedError, StatisticalWarning, Tenures, TenureDataError, life_table
 from churnsurv.competing import (
@@ -303,7 +304,7 @@ def test_ij_without_dense_cells(monkeypatch, weights):
     """Large tables skip the dense cell count (one cell per customer, searchsorted row lookup): same answer."""
     df = _sim(truncated=True, weights=weights)
     dense = AalenJohansen().fit(df, by="seg", **_kw(df))
-    monkeypatch.setattr(competing, "_DENSE_KEYS", 0)
+    monkeypatch.setattr(aj_variance, "_DENSE_KEYS", 0)
     sparse_path = AalenJohansen().fit(df, by="seg", **_kw(df))
     pd.testing.assert_frame_equal(dense.cumulative_incidence_, sparse_path.cumulative_incidence_, atol=1e-13)
     pd.testing.assert_frame_equal(dense.survival_, sparse_path.survival_, atol=1e-13)

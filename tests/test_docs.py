@@ -1,24 +1,134 @@
-"""The documentation site builds with no warnings (mkdocs --strict, numpydoc docstrings via mkdocstrings)."""
+"""The documentation site: it builds with no warnings, its generated parts exist, and its examples run.
 
+* ``mkdocs build --strict`` (numpydoc docstrings through mkdocstrings, the hooks of ``docs/hooks.py``) must log no
+  WARNING line. The hook executes the example notebooks (cached in ``.cache/docs``) and draws the gallery, so
+  the test also checks that the gallery images and the notebook pages, with their figures, were produced.
+* Every ```` ```python ```` block of the user-facing pages runs, top to bottom in one namespace per page, as a
+  reader would paste them (blocks preceded by ``<!-- not-run -->`` are skipped: they run notebooks or need files
+  of your own).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
 import os
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+REFERENCE_PAGES = ["tenures", "causes", "datasets", "simulate", "nonparametric", "smoothing", "compare", "competing",
+                   "finegray", "regression", "engines", "plotting", "reporting", "exceptions", "cli"]
+NOTEBOOKS = ["01_segments", "02_causes"]
+EXAMPLE_PAGES = ["index.md", "getting-started.md", *sorted(p.relative_to(DOCS).as_posix()
+                                                           for p in (DOCS / "guide").glob("*.md"))]
+PYTHON_BLOCK = re.compile(r"(?P<skip><!-- not-run -->\s*\n)?^```python[^\n]*\n(?P<code>.*?)^```", re.S | re.M)
+
+
+def _hooks():
+    spec = importlib.util.spec_from_file_location("churnsurv_docs_hooks", DOCS / "hooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """Build the site once; returns (site directory, build log, seconds)."""
+    out = tmp_path_factory.mktemp("docs") / "site"
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    env.pop("CHURNSURV_DOCS_SKIP_NOTEBOOKS", None)
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT, capture_output=True, text=True, env=env, timeout=900,
+    )
+    seconds = time.perf_counter() - start
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log
+    return out, log, seconds
+
+
+# The three tests of the built site share one build: keep them on one pytest-xdist worker (--dist loadgroup).
+@pytest.mark.slow
+@pytest.mark.xdist_group("docs-site")
+def test_docs_build_without_warnings(site):
+    out, log, seconds = site
+    warnings = [line for line in log.splitlines() if "WARNING" in line]
+    assert not warnings, "\n".join(warnings)
+    for page in REFERENCE_PAGES:
+        assert (out / "reference" / page / "index.html").exists(), page
+    for page in ["methods", "gallery", "guide/which-method", "guide/segments", "guide/competing-risks",
+                 "guide/report", "guide/scale"]:
+        assert (out / page / "index.html").exists(), page
+    print(f"docs built in {seconds:.0f} s")
 
 
 @pytest.mark.slow
-def test_docs_build_without_warnings(tmp_path):
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
-        cwd=ROOT, capture_output=True, text=True, env=env, timeout=600,
-    )
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log
-    warnings = [line for line in log.splitlines() if "WARNING" in line]
-    assert not warnings, "\n".join(warnings)
-    assert (tmp_path / "site" / "reference" / "tenures" / "index.html").exists()
+@pytest.mark.xdist_group("docs-site")
+def test_gallery_images_were_generated(site):
+    out, _, _ = site
+    _, entries = _hooks().gallery_entries()
+    assert len(entries) >= 7
+    html = (out / "gallery" / "index.html").read_text()
+    for entry in entries:
+        png = out / "gallery" / f"{entry['name']}.png"
+        assert png.exists() and png.stat().st_size > 10_000, png
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"{entry['name']}.png" in html
+    for function in ["plot_survival", "plot_cumulative_hazard", "plot_hazard", "plot_loglog",
+                     "plot_cumulative_incidence", "plot_cumulative_incidence_grid", "plot_forest"]:
+        assert any(f"cs.{function}(" in e["code"] for e in entries), f"no gallery figure uses {function}"
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("docs-site")
+def test_notebook_pages_were_executed_and_rendered(site):
+    out, _, _ = site
+    for name in NOTEBOOKS:
+        page = out / "notebooks" / name / "index.html"
+        assert page.exists(), page
+        html = page.read_text()
+        assert "Not executed" not in html, f"{name} is a placeholder page"
+        images = re.findall(r'<img[^>]+src="([^"]+\.png)"', html)
+        assert images, f"{name}: no figure in the rendered notebook"
+        for src in images:
+            assert (page.parent / src).resolve().exists(), f"{name}: missing image {src}"
+        assert "fig_dir" in html  # the parameters cell is shown
+        assert "Traceback" not in html
+
+
+def _page_examples(page: str) -> list[tuple[bool, str]]:
+    text = (DOCS / page).read_text()
+    return [(bool(m.group("skip")), m.group("code")) for m in PYTHON_BLOCK.finditer(text)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", EXAMPLE_PAGES)
+def test_page_examples_run(page, tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    monkeypatch.chdir(tmp_path)  # examples that write files write them here
+    blocks = _page_examples(page)
+    namespace = {"__name__": "__main__"}
+    try:
+        for number, (skip, code) in enumerate(blocks, start=1):
+            if skip:
+                continue
+            with contextlib.redirect_stdout(io.StringIO()):
+                try:
+                    exec(compile(code, f"{page} (python block {number})", "exec"), namespace)
+                except Exception as err:  # noqa: BLE001 - re-raised with the block that failed
+                    raise AssertionError(f"{page}, python block {number} failed:\n{code}") from err
+    finally:
+        plt.close("all")

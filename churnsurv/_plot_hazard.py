@@ -1,0 +1,283 @@
+"""The hazard plot of :mod:`churnsurv.plotting`: smoothed and per-period hazards with their bandwidths.
+
+Import :func:`plot_hazard` from :mod:`churnsurv.plotting`.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+
+from churnsurv._palette import cause_colors, check_color_mapping
+from churnsurv._plot_common import (
+    _UNITS,
+    SEGMENT_SEP,
+    _axes,
+    _check_alpha,
+    _check_bool,
+    _check_labels,
+    _check_limits,
+    _check_step_kw,
+    _ci_columns,
+    _finish,
+    _groups,
+    _hazard_label,
+    _require,
+    _resolve_by,
+    _segment_palette,
+    _set_time_ticks,
+    _table,
+    _time_label,
+    _unit,
+    _unit_abbrev,
+)
+from churnsurv._validation import param_error
+from churnsurv.causes import DEFAULT_TAXONOMY
+
+
+# --------------------------------------------------------------------------- #
+# Hazard
+# --------------------------------------------------------------------------- #
+def _bandwidths(frame, estimator, bandwidth, by, owner) -> dict[str, float]:
+    source = bandwidth
+    if source is None and frame is not None and "bandwidth" in frame.columns:
+        source = frame
+    if source is None and estimator is not None:
+        source = getattr(estimator, "bandwidth_", None)
+    if source is None:
+        return {}
+    if isinstance(source, numbers.Real) and not isinstance(source, bool):
+        return {"*": float(source)}
+    if isinstance(source, Mapping):
+        return {str(k): float(v) for k, v in source.items()}
+    if isinstance(source, pd.DataFrame):
+        _require(source, ["bandwidth", *by], "bandwidth table")
+        groups, _ = _groups(source.assign(time=0.0) if "time" not in source else source, by)
+        return {label: float(rows["bandwidth"].iloc[0]) for label, rows in groups}
+    raise param_error(
+        "bandwidth", owner, "None, a number, a mapping {segment label: bandwidth} or a DataFrame "
+        "[*by, bandwidth]", source, type_error=True,
+    )  # fmt: skip
+
+
+def _fmt_bandwidth(value: float) -> str:
+    return f"{value:.1f}" if abs(value) >= 1 else f"{value:.2g}"
+
+
+def plot_hazard(
+    smoothed=None,
+    raw=None,
+    by=None,
+    *,
+    ci: bool = True,
+    show_bandwidth: bool = True,
+    bandwidth=None,
+    raw_ci: bool = False,
+    cause: str | None = None,
+    ax: Axes | None = None,
+    colors: Mapping | None = None,
+    labels: Mapping | None = None,
+    time_unit: str | None = None,
+    title: str | None = None,
+    ylim=None,
+    ci_alpha: float = 0.2,
+    legend: bool = True,
+    legend_loc: str = "best",
+    **line_kw,
+) -> Axes:
+    """Plot smoothed churn hazards with their bands over the raw per-period hazards.
+
+    Parameters
+    ----------
+    smoothed : DataFrame or fitted estimator, optional
+        The smoothed hazard table ``[*by, (cause,) time, estimate, std_error, ci_lower,
+        ci_upper]`` on a grid, possibly with a ``bandwidth`` column, or an object exposing
+        it as ``hazard_`` (and its bandwidths as ``bandwidth_``), e.g. a fitted
+        ``SmoothedHazard``. Drawn as lines.
+    raw : DataFrame or fitted estimator, optional
+        The per-period hazard table ``[*by, time, n_at_risk, n_events, estimate, ci_lower,
+        ci_upper]``, or an object exposing it as ``hazard_`` (e.g. a fitted
+        ``DiscreteHazard``). Drawn as points. At least one of ``smoothed`` and ``raw`` is
+        needed.
+    by : str or list of str, optional
+        Segment column(s); inferred by default.
+    ci : bool, default True
+        Draw the confidence band of the smoothed hazard.
+    show_bandwidth : bool, default True
+        Put each segment's bandwidth in its legend label, e.g.
+        ``"Month-to-Month (bw = 6.0 mo)"``.
+    bandwidth : float, mapping or DataFrame, optional
+        Bandwidths, when not in a ``bandwidth`` column of ``smoothed`` nor on the
+        estimator: one number, ``{segment label: bandwidth}`` or a table
+        ``[*by, bandwidth]``.
+    raw_ci : bool, default False
+        Draw error bars (``ci_lower`` to ``ci_upper``) on the raw points.
+    cause : str, optional
+        For a cause-specific smoothed table, the cause to draw. Without segments all
+        causes are drawn (in their cause colours); with segments one must be chosen.
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure is created when None.
+    colors, labels : mapping, optional
+        ``{segment label: colour}`` and ``{segment label: legend text}`` (keyed by cause
+        when causes are drawn).
+    time_unit : str, optional
+        Unit of ``time``; default: the estimator's, else ``"month"``. Sets the axis
+        labels ("Monthly churn hazard") and the bandwidth unit.
+    title : str, optional
+        Axes title.
+    ylim : (float, float), optional
+        y limits; the default runs from 0 to 15% above the largest estimate, so that confidence bands that
+        explode where few customers are at risk do not flatten the curves (they are clipped).
+    ci_alpha : float, default 0.2
+        Opacity of the confidence bands.
+    legend : bool, default True
+        Add a legend.
+    legend_loc : str, default "best"
+        Legend location, or ``"outside"``.
+    **line_kw
+        Passed to :meth:`matplotlib.axes.Axes.plot` for the smoothed lines.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    See Also
+    --------
+    plot_cumulative_hazard
+
+    Notes
+    -----
+    The raw hazard of period ``t`` (events in ``(t - 1, t]`` over the number at risk) is
+    drawn at ``t``. Both hazards are per ``time_unit``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from churnsurv.plotting import plot_hazard
+    >>> grid = np.linspace(0, 12, 25)
+    >>> smooth = pd.DataFrame({"Contract": "Monthly", "time": grid, "estimate": 0.05 + 0 * grid,
+    ...                        "ci_lower": 0.03 + 0 * grid, "ci_upper": 0.07 + 0 * grid,
+    ...                        "bandwidth": 6.0})
+    >>> ax = plot_hazard(smooth)
+    >>> ax.get_legend().get_texts()[0].get_text()
+    'Monthly (bw = 6.0 mo)'
+    """
+    owner = "plot_hazard"
+    if smoothed is None and raw is None:
+        raise ValueError("plot_hazard needs a smoothed hazard table, a raw (per-period) hazard table, or both.")
+    s_frame, s_est = _table(smoothed, "hazard_", owner, "smoothed") if smoothed is not None else (None, None)
+    r_frame, r_est = _table(raw, "hazard_", owner, "raw") if raw is not None else (None, None)
+    ci = _check_bool(ci, "ci", owner)
+    show_bandwidth = _check_bool(show_bandwidth, "show_bandwidth", owner)
+    raw_ci = _check_bool(raw_ci, "raw_ci", owner)
+    colors = check_color_mapping(colors, owner)
+    labels = _check_labels(labels, owner)
+    ylim = _check_limits(ylim, "ylim", owner)
+    ci_alpha = _check_alpha(ci_alpha, "ci_alpha", owner)
+    line_kw = _check_step_kw(line_kw, owner)
+    if s_frame is not None:
+        _require(s_frame, ["time", "estimate"], "smoothed hazard table")
+        _ci_columns(s_frame, ci, "smoothed hazard table")
+    if r_frame is not None:
+        _require(r_frame, ["time", "estimate"], "raw hazard table")
+        _ci_columns(r_frame, raw_ci, "raw hazard table")
+
+    # Segments: the same columns in both tables.
+    by_s = _resolve_by(s_frame, by, s_est, owner) if s_frame is not None else None
+    by_r = _resolve_by(r_frame, by, r_est, owner) if r_frame is not None else None
+    if by_s is not None and by_r is not None and sorted(by_s) != sorted(by_r):
+        raise ValueError(
+            f"The smoothed and raw hazard tables have different segment columns ({by_s} and {by_r}). "
+            "Pass by= to name the segment columns."
+        )
+    by = by_s if by_s is not None else by_r
+    unit = _unit(time_unit, s_est if s_est is not None else r_est, s_frame if s_frame is not None else r_frame,
+                 owner)  # fmt: skip
+
+    # Causes of a cause-specific smoothed table.
+    by_cause = False
+    if s_frame is not None and "cause" in s_frame.columns:
+        present = [str(c) for c in pd.unique(s_frame["cause"].dropna())]
+        if cause is not None:
+            if str(cause) not in present:
+                raise ValueError(f"The smoothed hazard table has no cause {cause!r}. Causes: {present}.")
+            s_frame = s_frame[s_frame["cause"].astype(str) == str(cause)]
+        elif len(present) > 1:
+            if by:
+                raise ValueError(
+                    f"The smoothed hazard table holds {len(present)} causes ({', '.join(present)}) for several "
+                    "segments. Pass cause= to draw one cause for every segment."
+                )
+            by_cause = True
+
+    ax = _axes(ax, owner)
+    s_groups, s_all = _groups(s_frame, ["cause"] if by_cause else by) if s_frame is not None else ([], [])
+    r_groups, r_all = _groups(r_frame, by) if r_frame is not None else ([], [])
+    if by_cause:
+        palette = {**cause_colors([lab for lab in s_all if lab not in colors]), **colors}
+        names = {lab: labels.get(lab, DEFAULT_TAXONOMY.get(lab, (lab,))[0]) for lab in s_all}
+    else:
+        palette = _segment_palette(list(dict.fromkeys([*s_all, *r_all])), colors)
+        names = {lab: labels.get(lab, lab) for lab in palette}
+    bws = _bandwidths(s_frame, s_est, bandwidth, by, owner) if (show_bandwidth and s_frame is not None) else {}
+    abbr = _unit_abbrev(unit)
+
+    t_max = -np.inf
+    for label, rows in s_groups:
+        t = rows["time"].to_numpy(float)
+        y = rows["estimate"].to_numpy(float)
+        colour = palette[label]
+        name = names[label]
+        bw = bws.get(label, bws.get("*"))
+        if bw is not None and np.isfinite(bw):
+            name = f"{name} (bw = {_fmt_bandwidth(bw)} {abbr})"
+        ax.plot(t, y, color=colour, label=name, **line_kw)
+        if ci:
+            ax.fill_between(t, rows["ci_lower"].to_numpy(float), rows["ci_upper"].to_numpy(float), color=colour,
+                            alpha=ci_alpha, linewidth=0, label=f"_ci: {name}")  # fmt: skip
+        t_max = max(t_max, float(np.nanmax(t)) if len(t) else -np.inf)
+
+    raw_colour = {lab: palette.get(lab, "0.35") for lab, _ in r_groups} if not by_cause else {}
+    for label, rows in r_groups:
+        t = rows["time"].to_numpy(float)
+        y = rows["estimate"].to_numpy(float)
+        colour = raw_colour.get(label, "0.35")
+        name = names.get(label, label)
+        legend_name = f"_raw: {name}" if s_frame is not None else name
+        ax.plot(t, y, linestyle="none" if s_frame is not None else "-", linewidth=0.8, marker="o",
+                markersize=3.5, alpha=0.75 if s_frame is not None else 1.0, color=colour,
+                label=legend_name, zorder=1.9)  # fmt: skip
+        if raw_ci:
+            y_lo = np.clip(y - rows["ci_lower"].to_numpy(float), 0, None)
+            y_hi = np.clip(rows["ci_upper"].to_numpy(float) - y, 0, None)
+            ax.errorbar(t, y, yerr=np.vstack([np.nan_to_num(y_lo), np.nan_to_num(y_hi)]), fmt="none",
+                        ecolor=colour, elinewidth=0.8, alpha=0.5, label=f"_raw_ci: {name}")  # fmt: skip
+        t_max = max(t_max, float(np.nanmax(t)) if len(t) else -np.inf)
+
+    ax.set_xlim(left=0)
+    _set_time_ticks(ax, unit, t_max)
+    if ylim is None:
+        # fit the estimates, not confidence bands that explode where few customers are at risk
+        tops = [float(np.nanmax(f["estimate"])) for f in (s_frame, r_frame) if f is not None and len(f)]
+        top = max(tops) if tops else 0.0
+        ax.set_ylim(0, top * 1.15 if top > 0 else None)
+    else:
+        ax.set_ylim(*ylim)
+    ax.set_xlabel(_time_label(unit))
+    ax.set_ylabel(_hazard_label(unit))
+    handles = None
+    if s_frame is not None and r_frame is not None:
+        handles, _ = ax.get_legend_handles_labels()
+        handles.append(Line2D([], [], linestyle="none", marker="o", markersize=3.5, color="0.35",
+                              label=f"Per-{_UNITS[unit][0][:-1] if unit in _UNITS else unit} estimate"))  # fmt: skip
+    show_legend = legend and (bool(by) or by_cause or (show_bandwidth and bool(bws)) or handles is not None)
+    legend_title = "Cause" if by_cause else SEGMENT_SEP.join(by)
+    _finish(ax, legend=show_legend, legend_loc=legend_loc, legend_title=legend_title, title=title,
+            n_curves=len(s_groups) + len(r_groups), handles=handles)  # fmt: skip
+    return ax
