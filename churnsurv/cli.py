@@ -106,7 +106,6 @@ def report(
     output_dir: Annotated[Path, typer.Option(help="Where index.html, figures/ and executed notebooks go.")] = Path("reports"),
     param: Annotated[list[str] | None, typer.Option(
         "--param", "-p", help="Override a parameter of every notebook: NAME=VALUE (YAML value); repeatable.")] = None,
-    fast: Annotated[bool, typer.Option(help="Reduced-size run (fewer bootstrap/simulation draws) for quick checks.")] = False,
     no_run: Annotated[bool, typer.Option("--no-run", help="Re-render index.html from the existing figures only.")] = False,
 ):
     """Run the analysis notebooks with papermill on the bundled data (or yours) and render the report."""
@@ -122,8 +121,6 @@ def report(
             raise typer.BadParameter(f"--param takes NAME=VALUE, got {item!r}.")
         key, value = item.split("=", 1)
         overrides[key.strip()] = _parse_value(value)
-    if fast:
-        overrides["fast"] = True
     if overrides:
         cfg["parameters"] = {**cfg.get("parameters", {}), **overrides}
         for nb in cfg["notebooks"]:

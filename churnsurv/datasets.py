@@ -121,8 +121,10 @@ def read_tenures(source, *, duration: str, event: str | None = None, entry: str 
         A bundled dataset name (``"maven_telco"``, ``"ibm_telco"``) or a CSV/Parquet file.
     cause_map : {"maven_categories", "telco_reasons"}, mapping, CauseMap or None
         How raw cause labels map onto cause keys; None keeps the raw labels.
-    **others
-        As in :meth:`Tenures.from_frame` and :meth:`Tenures.from_snapshot`.
+    duration, event, entry, cause, id, segments, values, censored, time_unit
+        As in :meth:`Tenures.from_frame`.
+    status, period, truncate, churned, joined, stayed
+        As in :meth:`Tenures.from_snapshot`; ``status`` and ``period`` select the snapshot reading.
 
     Returns
     -------

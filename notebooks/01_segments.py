@@ -39,7 +39,6 @@ time_unit = "month"
 horizon = 24  # restricted mean tenure horizon, in time units
 survival_times = [3, 12, 24]
 fig_dir = "reports/figures"
-fast = False
 
 # %%
 import matplotlib.pyplot as plt
@@ -53,7 +52,7 @@ from churnsurv.reporting import save_figure, save_table, save_text, use_style
 use_style()
 PARAMS = {k: v for k, v in dict(globals()).items() if k in {
     "data_path", "duration_col", "status_col", "event_col", "snapshot_period", "cause_col", "cause_mapping",
-    "segment_cols", "ordered_segment", "pitfall_col", "reading", "time_unit", "horizon", "survival_times", "fast"}}
+    "segment_cols", "ordered_segment", "pitfall_col", "reading", "time_unit", "horizon", "survival_times"}}
 
 
 def note(name, text, title):
@@ -236,16 +235,17 @@ for col in segment_cols:
 tests = pd.concat(tests, ignore_index=True)[["segment", "test", "statistic", "dof", "p_value"]]
 save_table(tests, "06_tests", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE], float_format="%.4g",
            caption=f"Log-rank, Peto-Peto and trend tests of equal survival across segments ({reading} reading).")
-pairs = cs.pairwise_logrank(tenures, by=segment_cols[1], adjust="holm")
+pair_col = segment_cols[1] if len(segment_cols) > 1 else segment_cols[0]
+pairs = cs.pairwise_logrank(tenures, by=pair_col, adjust="holm")
 save_table(pairs, "06b_pairwise", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE], float_format="%.4g",
-           caption=f"Pairwise log-rank tests by {segment_cols[1]}, Holm-adjusted p-values.")
+           caption=f"Pairwise log-rank tests by {pair_col}, Holm-adjusted p-values.")
 tests
 
 # %%
 n_sig = int((pairs["p_adjusted"] < 0.05).sum())
 note("06_tests", f"""
 Every segment column differs in survival (largest log-rank p-value {tests.query("test == 'logrank'")["p_value"].max():.2g}).
-By {segment_cols[1]}, {n_sig} of {len(pairs)} pairs differ at the 5% level after Holm's adjustment.
+By {pair_col}, {n_sig} of {len(pairs)} pairs differ at the 5% level after Holm's adjustment.
 With thousands of customers, tiny differences are "significant": read the curves and the restricted means for size.
 """, "Tests")
 

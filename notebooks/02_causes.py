@@ -41,7 +41,6 @@ reading = "naive"  # "naive" or "truncated": Gray's test and Fine-Gray need untr
 time_unit = "month"
 horizon = 24
 fig_dir = "reports/figures"
-fast = False
 
 # %%
 import matplotlib.pyplot as plt
@@ -55,7 +54,7 @@ use_style()
 PARAMS = {k: v for k, v in dict(globals()).items() if k in {
     "data_path", "duration_col", "status_col", "event_col", "snapshot_period", "cause_col", "cause_mapping",
     "segment_col", "reference_level", "numeric_covariates", "focus_cause", "reduction", "reading", "time_unit",
-    "horizon", "fast"}}
+    "horizon"}}
 
 
 def note(name, text, title):
