@@ -134,7 +134,25 @@ def report(
     except reporting.NotebookExecutionError as err:
         typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
         raise typer.Exit(code=1) from err
+    if not no_run:
+        _print_findings(index.parent / "figures" / "manifest.json")
     typer.echo(f"Report written to {index}")
+
+
+def _print_findings(manifest_path: Path) -> None:
+    """Echo the findings the notebooks computed (their saved notes), in report order, as plain text."""
+    import json
+    import re
+
+    if not manifest_path.exists():
+        return
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    typer.echo("")
+    for entry in sorted(manifest.get("texts", []), key=lambda e: (e.get("notebook") or "", e["id"])):
+        text = (manifest_path.parent / entry["files"]["md"]["path"]).read_text(encoding="utf-8")
+        plain = re.sub(r"\*\*|`", "", text).strip()
+        typer.secho(f"== {entry['title']} ({entry.get('notebook')})", bold=True)
+        typer.echo(plain + "\n")
 
 
 def _as_counts(table: pd.DataFrame) -> pd.DataFrame:

@@ -101,7 +101,8 @@ save_table(at, "01_cif_at_horizon", fig_dir=fig_dir, parameters=PARAMS, data_pat
            caption=f"Cumulative incidence by cause and {segment_col} at {horizon} {time_unit}s, with 95% CIs.")
 top = at.loc[at.groupby(segment_col, observed=True)["estimate"].idxmax()]
 lines = "\n".join(f"- {r[segment_col]}: **{r['cause']}**, {r['estimate']:.1%} of customers "
-                  f"(95% CI {r['ci_lower']:.1%} to {r['ci_upper']:.1%})" for _, r in top.iterrows())
+                  f"(95% CI {r['ci_lower']:.1%} to {r['ci_upper']:.1%})" if r["estimate"] > 0 else
+                  f"- {r[segment_col]}: no defections within {horizon} {time_unit}s" for _, r in top.iterrows())
 note("01_cif", f"""
 Leading cause of defection within {horizon} {time_unit}s, by {segment_col} ({reading} reading):
 

@@ -41,6 +41,9 @@ def two_runs(tmp_path_factory):
         proc = _run_report(out)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert "[churnsurv] [2/2] 02_causes.py ok" in proc.stderr  # progress is shown
+        # the computed findings are printed to the terminal
+        assert "== Naive and snapshot readings (01_segments)" in proc.stdout
+        assert "1,869 of 7,043 customers (26.5%)" in proc.stdout
         runs.append(out)
     return runs
 
