@@ -373,7 +373,7 @@ def plot_cumulative_incidence_grid(
                              f"got {len(flat)}.")  # fmt: skip
     unit = _unit(time_unit, est, frame, owner)
     used = []
-    for ax, (label, _) in zip(flat, groups):
+    for ax, (label, _) in zip(flat, groups, strict=False):
         plot_cumulative_incidence(
             frame, by, kind=kind, ci=ci, segment=label if by else None, causes=causes, survival=survival, ax=ax,
             colors=colors, labels=labels, time_unit=unit, title=labels_map.get(label, label) if by else None,
@@ -516,7 +516,7 @@ def plot_forest(
     varying = [c for c in ids if c != "term" and frame[c].nunique(dropna=False) > 1]
     block = varying[0] if varying else None  # e.g. the cause: a bold header above its terms
     shown = [c for c in ids if c != block and (c == "term" or c in varying)]
-    row_keys = list(zip(*(frame[c].map(_fmt_value) for c in ids))) if ids else [()] * len(frame)
+    row_keys = list(zip(*(frame[c].map(_fmt_value) for c in ids), strict=False)) if ids else [()] * len(frame)
     positions: dict[tuple, float] = {}
     ticks, tick_labels, headers = [], [], []
     y = 0.0
@@ -526,7 +526,7 @@ def plot_forest(
         first = {b: i for i, b in reversed(list(enumerate(key[0] for key in keys)))}
         keys.sort(key=lambda key: first[key[0]])
     for key in keys:
-        rec = dict(zip(ids, key))
+        rec = dict(zip(ids, key, strict=False))
         if block is not None and rec[block] != last_block:
             ticks.append(y)
             tick_labels.append(_display_key(block, rec[block]))
@@ -550,7 +550,7 @@ def plot_forest(
     step = min(0.24, 0.7 / max(k - 1, 1)) if k > 1 else 0.0
     for i, value in enumerate(values):
         mask = (frame[group].astype(str) == value).to_numpy() if group is not None else np.ones(len(frame), bool)
-        pos = np.array([positions[key] for key, m in zip(row_keys, mask) if m]) + (i - (k - 1) / 2) * step
+        pos = np.array([positions[key] for key, m in zip(row_keys, mask, strict=False) if m]) + (i - (k - 1) / 2) * step
         e, lo_i, hi_i = est[mask], lo[mask], hi[mask]
         xerr = np.vstack([np.nan_to_num(np.clip(e - lo_i, 0, None)), np.nan_to_num(np.clip(hi_i - e, 0, None))])
         name = labels.get(value, _display_key(group, value)) if group is not None else "_estimate"

@@ -544,7 +544,7 @@ def add_at_risk_table(
             y = -(0.5 + row) * line
             ax.annotate(text, xy=(0, 0), xycoords=("axes fraction", anchor), xytext=(label_x, y), ha="right",
                         color=colour, **common)  # fmt: skip
-            for tau, value in zip(times, counts[(label, kind)]):
+            for tau, value in zip(times, counts[(label, kind)], strict=False):
                 ax.annotate(_fmt_count(value), xy=(tau, 0), xycoords=("data", anchor), xytext=(0, y),
                             ha="center", color="0.15", **common)  # fmt: skip
             row += 1

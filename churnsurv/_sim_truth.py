@@ -401,7 +401,7 @@ class ChurnTruth:
         model, k = self._segment(segment, owner), self._cause(cause, owner, allow_none=False)
         models = [model] if model is not None else list(self._models.values())
         weights = [1.0] if model is not None else [self.shares[s] for s in self.segments]
-        return _reshape(sum(w * m.cif(t)[:, k] for w, m in zip(weights, models)), shape)
+        return _reshape(sum(w * m.cif(t)[:, k] for w, m in zip(weights, models, strict=False)), shape)
 
     def restricted_mean(self, tau, segment=None):
         """True restricted mean lifetime :math:`\\int_0^\\tau S(u)\\,du` in months.
@@ -422,7 +422,7 @@ class ChurnTruth:
         model = self._segment(segment, owner)
         models = [model] if model is not None else list(self._models.values())
         weights = [1.0] if model is not None else [self.shares[s] for s in self.segments]
-        return _reshape(sum(w * m.rmst(tau) for w, m in zip(weights, models)), shape)
+        return _reshape(sum(w * m.rmst(tau) for w, m in zip(weights, models, strict=False)), shape)
 
     def discrete_hazard(self, t, segment=None, cause=None, width=1.0):
         """True probability of defecting in ``(t - width, t]`` given active at ``t - width``.

@@ -102,11 +102,15 @@ def _parse_value(text: str):
 @app.command()
 def report(
     config: Annotated[Path | None, typer.Argument(
-        help="Report configuration (YAML or TOML) listing notebooks and parameters; default notebooks/report.yaml.")] = None,
-    output_dir: Annotated[Path, typer.Option(help="Where index.html, figures/ and executed notebooks go.")] = Path("reports"),
+        help="Report configuration (YAML or TOML) listing notebooks and parameters; "
+             "default notebooks/report.yaml.")] = None,
+    output_dir: Annotated[Path, typer.Option(
+        help="Where index.html, figures/ and executed notebooks go.")] = Path("reports"),
     param: Annotated[list[str] | None, typer.Option(
-        "--param", "-p", help="Override a parameter of every notebook: NAME=VALUE (YAML value); repeatable.")] = None,
-    no_run: Annotated[bool, typer.Option("--no-run", help="Re-render index.html from the existing figures only.")] = False,
+        "--param", "-p",
+        help="Override a parameter of every notebook: NAME=VALUE (YAML value); repeatable.")] = None,
+    no_run: Annotated[bool, typer.Option(
+        "--no-run", help="Re-render index.html from the existing figures only.")] = False,
 ):
     """Run the analysis notebooks with papermill on the bundled data (or yours) and render the report."""
     from churnsurv import reporting

@@ -130,7 +130,8 @@ def life_table_duckdb(
                    0.0 AS n_entered{cause_sums}
             FROM {rel} GROUP BY ALL
         ), entries AS (
-            SELECT {seg}GREATEST({en}, 0.0) AS time, 0.0 AS n_events, 0.0 AS n_censored, SUM({w}) AS n_entered{cause_zero}
+            SELECT {seg}GREATEST({en}, 0.0) AS time, 0.0 AS n_events, 0.0 AS n_censored,
+                   SUM({w}) AS n_entered{cause_zero}
             FROM {rel} GROUP BY ALL
         )
         SELECT {group}, SUM(n_events) AS n_events, SUM(n_censored) AS n_censored,
@@ -165,8 +166,9 @@ def _check(con, rel, t, e, en, rid, duration, event, entry) -> None:
             f"SELECT {rid} AS rid, row_number() OVER () AS k FROM {rel} WHERE {cond})").fetchone()
         if n_bad:
             ids = list(np.asarray(ids if ids is not None else [], dtype=object))
+            rows = "row" if n_bad == 1 else "rows"
             raise TenureDataError(
-                f"Column {column!r} has {n_bad} {'row' if n_bad == 1 else 'rows'} with {problem} ({format_ids(ids, n_bad)}). "
+                f"Column {column!r} has {n_bad} {rows} with {problem} ({format_ids(ids, n_bad)}). "
                 "Fix them in the source before counting.", column=column, n_rows=n_bad, ids=ids)
 
 

@@ -273,7 +273,8 @@ def _group_codes(frame: pd.DataFrame, by: list) -> tuple[np.ndarray, pd.DataFram
         present = np.bincount(flat, minlength=int(np.prod(sizes))) > 0
         remap = np.cumsum(present) - 1
         combos = np.unravel_index(np.flatnonzero(present), sizes)
-        keys = pd.DataFrame({b: pd.Categorical.from_codes(k, dtype=c.dtype) for b, c, k in zip(by, cols, combos)})
+        keys = pd.DataFrame({b: pd.Categorical.from_codes(k, dtype=c.dtype)
+                             for b, c, k in zip(by, cols, combos, strict=True)})
         return remap[flat].astype(np.int64), keys
     g = frame.groupby(by, observed=True, sort=True)
     codes = g.ngroup().to_numpy(dtype=np.int64)

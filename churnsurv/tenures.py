@@ -636,7 +636,7 @@ def tenure_confounding(tenures: Tenures, segment: str, *, coverage: float = 0.9,
     table.attrs["confounded"] = confounded
     if confounded:
         bands = "; ".join(f"{lv}: {a:g}-{b:g}" for lv, a, b, k in
-                          zip(table["level"], lo, hi, table["n_disjoint"]) if k > 0)
+                          zip(table["level"], lo, hi, table["n_disjoint"], strict=False) if k > 0)
         table.attrs["message"] = (
             f"Segment column {segment!r} is determined by tenure: its levels occupy nearly disjoint tenure ranges "
             f"({bands}). Survival curves by {segment!r} measure tenure, not the segment; do not read them as the "
@@ -726,7 +726,7 @@ def _factorize(col: pd.Series) -> tuple[np.ndarray, list]:
     if blank.any():  # drop blank labels and renumber the others
         renumber = np.append(np.where(blank, -1, np.cumsum(~blank) - 1), -1)
         codes = renumber[codes]
-        labels = [u for u, b in zip(labels, blank) if not b]
+        labels = [u for u, b in zip(labels, blank, strict=False) if not b]
     return np.asarray(codes, dtype=np.int64), labels
 
 

@@ -275,11 +275,12 @@ def test_cif_and_rmst_against_scipy_quad(truth):
             for tau in (5.0, 12.5, 30.0):
                 pts = [p for p in range(1, int(tau) + 1)]
                 ref, _ = integrate.quad(
-                    lambda u: truth.survival(u, segment=seg) * hk.hazard(u), 0, tau, points=pts, limit=200,
+                    lambda u, seg=seg, hk=hk: truth.survival(u, segment=seg) * hk.hazard(u), 0, tau, points=pts,
+                    limit=200,
                     epsabs=1e-13, epsrel=1e-12,
                 )
                 np.testing.assert_allclose(truth.cumulative_incidence(tau, c, segment=seg), ref, rtol=1e-8)
-        ref, _ = integrate.quad(lambda u: truth.survival(u, segment=seg), 0, 30.0, points=list(range(1, 31)),
+        ref, _ = integrate.quad(lambda u, seg=seg: truth.survival(u, segment=seg), 0, 30.0, points=list(range(1, 31)),
                                 limit=200)
         np.testing.assert_allclose(truth.restricted_mean(30.0, segment=seg), ref, rtol=1e-9)
 
