@@ -203,6 +203,8 @@ def run_notebook(
         _progress(f"running {source} -> {output}")
     start = time.perf_counter()
     engine_kwargs = {} if timeout is None else {"execution_timeout": timeout}
+    # the kernel talks to us over loopback TCP; its start-up warning about that is noise for a report run
+    engine_kwargs["extra_arguments"] = ["--IPKernelApp.log_level=ERROR"]
     try:
         with _environ({NOTEBOOK_ENV: name}):
             papermill.execute_notebook(
