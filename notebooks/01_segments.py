@@ -89,7 +89,7 @@ km_trunc = cs.KaplanMeier().fit(truncated)
 both = pd.concat([
     km_naive.survival_.assign(reading="naive (followed from sign-up)"),
     km_trunc.survival_.assign(reading="snapshot (left-truncated)"),
-])
+]) if status_col else km_naive.survival_.assign(reading="all customers (followed from sign-up)")
 fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
 cs.plot_survival(both, by="reading", ax=ax, censor_marks=False, time_unit=time_unit,
                  title="All customers: naive and snapshot readings")
@@ -116,7 +116,8 @@ m_n = med.query("reading == 'naive'").iloc[0]["estimate"]
 m_t = med.query("reading == 'snapshot'").iloc[0]["estimate"]
 early = 1 - float(km_trunc.predict([snapshot_period])["estimate"].iloc[0])
 n_trunc = truncated.truncation.n_truncated if truncated.truncation else 0
-note("01c_readings", f"""
+if status_col:
+    reading_text = f"""
 **Reading matters.** Read naively, the median tenure of {segment_cols[0]} = {first} customers is {fmt(m_n)};
 read as the snapshot it is, it is {fmt(m_t)}. {n_trunc:,} of {len(truncated):,} customers entered observation
 after sign-up. In the snapshot period {naive.n_events:,} of {len(naive):,} customers ({naive.n_events / len(naive):.1%})
@@ -124,7 +125,16 @@ left, and under the snapshot reading {early:.1%} of new customers leave within t
 {time_unit}s. The naive reading assumes no customer left before the period, so it overstates survival; the snapshot
 reading assumes customers who left earlier behaved like those we see. Neither is the truth about a real firm: the
 analyst decides which assumptions fit their data.
-""", "Naive and snapshot readings")
+"""
+else:
+    reading_text = f"""
+These records are read as durations followed from sign-up (no snapshot status column was given), so there is
+one reading: the median tenure of {segment_cols[0]} = {first} customers is {fmt(m_n)}, and
+{naive.n_events:,} of {len(naive):,} customers ({naive.n_events / len(naive):.1%}) defected. If the file is in fact
+a snapshot of customers on the books during a period, give `status_col` and `snapshot_period`: ignoring the left
+truncation would overstate survival.
+"""
+note("01c_readings", reading_text, "Naive and snapshot readings")
 
 # %% [markdown]
 # ## Survival by segment

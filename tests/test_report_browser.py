@@ -100,3 +100,25 @@ def test_report_images_load_in_chromium(two_runs, tmp_path):
     subprocess.run([CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1200,3000", index.as_uri()],
                    capture_output=True, text=True, timeout=180, check=True)
     assert shot.exists() and shot.stat().st_size > 10_000
+
+
+def test_notebooks_run_on_other_data_by_parameters_alone(tmp_path):
+    # an analyst points the notebooks at another file (the IBM release: plain durations, 20 reasons) without
+    # editing code; the text then speaks of one reading, not of a snapshot
+    from churnsurv.reporting import run_notebook
+
+    common = dict(data_path="ibm_telco", duration_col="Tenure Months", status_col=None, event_col="Churn Value",
+                  cause_col="Churn Reason", cause_mapping="telco_reasons", fig_dir=str(tmp_path / "figs"))
+    run_notebook(ROOT / "notebooks" / "01_segments.py", tmp_path / "01.ipynb", {
+        **common, "segment_cols": ["Contract", "Internet Service", "Payment Method"], "ordered_segment": "Contract",
+        "segment_order": ["Month-to-month", "One year", "Two year"], "pitfall_col": None, "reading": "naive"},
+        progress=False)
+    run_notebook(ROOT / "notebooks" / "02_causes.py", tmp_path / "02.ipynb", {
+        **common, "segment_col": "Contract", "reference_level": "Month-to-month",
+        "numeric_covariates": ["Monthly Charges"]}, progress=False)
+    readings = (tmp_path / "figs" / "01c_readings.md").read_text()
+    assert "no snapshot status column" in readings and "1,869 of 7,043" in readings
+    manifest = json.loads((tmp_path / "figs" / "manifest.json").read_text())
+    assert {e["data"][0]["sha256"] for e in manifest["figures"]} == {
+        "e984530b5b1c67a0f2abe6496e65b99ab8d163d7e1b4c83fc1c3e2d71db57a34"}
+    assert not (tmp_path / "figs" / "07_pitfall.png").exists()
