@@ -6,14 +6,15 @@ tables aggregated elsewhere (DuckDB, Spark) through :meth:`LifeTable.from_counts
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 
-from churnsurv._validation import check_columns, data_error, param_error
-from churnsurv.exceptions import TenureDataError
-from churnsurv.tenures import Tenures, _as_list
+from churnsurv._validation import check_columns, data_error, find_stack_level, param_error
+from churnsurv.exceptions import TenureConfoundingWarning, TenureDataError
+from churnsurv.tenures import Tenures, _as_list, _confounding_table
 
 __all__ = ["LifeTable", "as_life_table", "life_table"]
 
@@ -72,8 +73,6 @@ class LifeTable:
             if miss.any():
                 raise data_error(b, "missing values in a grouping column", miss, d["id"].to_numpy(),
                                  "Declare it as a segment (missing values become the level '(missing)') or fill them.")
-        if by and check_confounding:
-            tenures.check_confounding(by)
         gcode, keys = _group_codes(d, by)
         n_groups = len(keys)
         causes = tenures.causes
@@ -82,6 +81,14 @@ class LifeTable:
             gcode, n_groups, d["entry"].to_numpy(float), d["exit"].to_numpy(float), d["event"].to_numpy(bool),
             d["weight"].to_numpy(float), cause_code, len(causes))
         out = _assemble(table, cause_mat, keys, by, causes)
+        if by and check_confounding:
+            if len(by) == 1 and bool((d["weight"] == 1.0).all()):
+                # the same verdict as tenure_confounding, read from the exit counts just made (no second pass)
+                verdict = _confounding_from_counts(out, by[0], keys, len(d))
+                if verdict.attrs["confounded"]:
+                    warnings.warn(verdict.attrs["message"], TenureConfoundingWarning, stacklevel=find_stack_level())
+            else:
+                tenures.check_confounding(by)
         n_cust = pd.Series(np.bincount(gcode, minlength=n_groups), index=_key_index(keys, by), name="n_customers")
         return cls(out, pd.DataFrame(cause_mat, columns=list(causes)), by=by, causes=causes,
                    time_unit=tenures.time_unit, n_customers=n_cust)
@@ -261,9 +268,7 @@ def _group_codes(frame: pd.DataFrame, by: list) -> tuple[np.ndarray, pd.DataFram
         codes = cols[0].cat.codes.to_numpy()
         if len(codes) == 0 or codes.min() >= 0:  # one categorical column: its codes, compacted if levels are absent
             present = np.bincount(codes, minlength=len(cols[0].cat.categories)) > 0
-            codes = codes.astype(np.int64)
-            if not present.all():
-                codes = (np.cumsum(present) - 1)[codes]
+            codes = (np.cumsum(present) - 1)[codes] if not present.all() else codes.astype(np.int64)
             keys = pd.DataFrame({by[0]: pd.Categorical.from_codes(np.flatnonzero(present), dtype=cols[0].dtype)})
             return codes, keys
     if all(isinstance(c.dtype, pd.CategoricalDtype) for c in cols) and all((c.cat.codes >= 0).all() for c in cols):
@@ -288,6 +293,27 @@ def _key_index(keys: pd.DataFrame, by: list):
     return pd.MultiIndex.from_frame(keys) if len(by) > 1 else pd.Index(keys[by[0]], name=by[0])
 
 
+def _confounding_from_counts(table: pd.DataFrame, segment: str, keys: pd.DataFrame, n_rows: int,
+                             coverage: float = 0.9) -> pd.DataFrame:
+    """:func:`tenure_confounding` from a life table by that one segment (unit weights: counts are rows)."""
+    lo_q, hi_q = (1 - coverage) / 2, 1 - (1 - coverage) / 2
+    exits = (table["n_events"] + table["n_censored"]).to_numpy()
+    gcode = _group_codes(table, [segment])[0]
+    times = table["time"].to_numpy()
+    n_groups = len(keys)
+    n = np.bincount(gcode, weights=exits, minlength=n_groups)
+    cum = np.cumsum(exits)
+    starts = np.searchsorted(gcode, np.arange(n_groups))
+    share = (cum - np.repeat(cum[starts] - exits[starts], np.diff(np.r_[starts, len(exits)]))) / np.maximum(n, 1)[gcode]
+    low, high = np.full(n_groups, np.nan), np.full(n_groups, np.nan)
+    for g in range(n_groups):  # a few segment levels
+        sl = slice(starts[g], starts[g + 1] if g + 1 < n_groups else len(exits))
+        low[g] = times[sl][np.argmax(share[sl] >= lo_q - 1e-12)]
+        high[g] = times[sl][np.argmax(share[sl] >= hi_q - 1e-12)]
+    levels = list(keys[segment].astype(object))
+    return _confounding_table(segment, levels, n.round().astype(np.int64), low, high, n_rows)
+
+
 def _grouped_cumsum_excl(values: np.ndarray, gcode: np.ndarray) -> np.ndarray:
     """Exclusive cumulative sum within consecutive groups (rows sorted by group)."""
     c = np.cumsum(values)
@@ -297,58 +323,80 @@ def _grouped_cumsum_excl(values: np.ndarray, gcode: np.ndarray) -> np.ndarray:
     return excl - offset
 
 
-def _time_codes(exit, entry, pos_entry, n_groups):
+def _time_codes(exit, entry, pos_entry, truncated, n_groups):
     """Codes of exit and entry times on a common grid of times (which includes 0).
 
     Integer times in a modest range (monthly, weekly or daily tenures) take a grid of every integer from 0 to
-    the largest time, so no sort is needed; other times are ranked with a sort.
+    the largest time, so no sort is needed; other times are ranked after hashing. The entry codes are None
+    without left truncation (every entry is at the time-0 cell).
     """
     top = float(exit.max()) if exit.size else 0.0
     if top <= 1e6 and n_groups * (top + 1) <= _DENSE_CELLS:
-        exit_i = exit.astype(np.int64)
+        exit_i = exit.astype(np.int32)
         if np.array_equal(exit_i, exit):
-            if not pos_entry.any():  # no left truncation: every entry is at the time-0 cell
-                return np.arange(int(top) + 1, dtype=float), exit_i, np.zeros(len(entry), dtype=np.int64)
-            entry_i = entry.astype(np.int64)
+            grid = np.arange(int(top) + 1, dtype=float)
+            if not truncated:
+                return grid, exit_i, None
+            entry_i = entry.astype(np.int32)
             if np.array_equal(entry_i, entry):
-                return np.arange(int(top) + 1, dtype=float), exit_i, np.where(pos_entry, entry_i, 0)
+                return grid, exit_i, np.where(pos_entry, entry_i, 0)
     codes, uniques = pd.factorize(np.concatenate([[0.0], exit, entry[pos_entry]]))  # hashing, then rank the few
     order = np.argsort(uniques, kind="stable")
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
     times, codes = np.asarray(uniques)[order], rank[codes]
-    entry_code = np.zeros(len(entry), dtype=np.int64)  # entry 0 is counted at the time-0 cell
-    entry_code[pos_entry] = codes[1 + len(exit):]
+    entry_code = None
+    if truncated:
+        entry_code = np.zeros(len(entry), dtype=np.int64)  # entry 0 is counted at the time-0 cell
+        entry_code[pos_entry] = codes[1 + len(exit):]
     return times, codes[1:1 + len(exit)], entry_code
 
 
 def _count(gcode, n_groups, entry, exit, event, weight, cause_code, n_causes):
-    """Weighted counts per (group, time) cell, for cells where anything happens plus time 0."""
+    """Weighted counts per (group, time) cell, for cells where anything happens plus time 0.
+
+    ``cause_code`` is -1 exactly on censored rows when causes are used (the tenure table guarantees it).
+    """
     pos_entry = entry > 0
-    times, exit_code, entry_code = _time_codes(exit, entry, pos_entry, n_groups)
+    truncated = bool(pos_entry.any())
+    times, exit_code, entry_code = _time_codes(exit, entry, pos_entry, truncated, n_groups)
     n_times = len(times)
-    exit_key = gcode * n_times + exit_code
-    entry_key = gcode * n_times + entry_code
     n_cells = n_groups * n_times
     unit = bool((weight == 1.0).all())
+    n_out = max(n_causes, 1) + 1
 
     def counts(keys, w, size):
         return np.bincount(keys, weights=None if unit else w, minlength=size).astype(float)
 
-    if n_cells * (n_causes + 1) <= _DENSE_CELLS:
+    if n_cells * n_out <= _DENSE_CELLS:
         # dense: one count over (cell, outcome) keys, outcome 0 = censored and k + 1 = event of cause k
-        # (or 1 = event without causes), then keep the cells where anything happens
-        n_out = max(n_causes, 1) + 1
-        outcome = (cause_code.astype(np.int64) + 1) if n_causes else event.astype(np.int64)
+        # (or 1 = event without causes), then keep the cells where anything happens. The keys are built in
+        # place, in 32-bit integers when they fit: counting is bound by memory traffic.
+        kdt = np.int32 if n_cells * n_out < 2**31 - 1 else np.int64
+        base = gcode.astype(kdt)
+        base *= n_times
+        entry_key = base + entry_code if truncated else None
+        key = base
+        key += exit_code
+        exit_key = key.copy() if not unit else None
+        key *= n_out
         if n_causes:
-            outcome[~event] = 0
-        by_outcome = counts(exit_key * n_out + outcome, weight, n_cells * n_out).reshape(n_cells, n_out)
-        n_entered = counts(entry_key, weight, n_cells)
+            key += cause_code
+            key += 1
+        else:
+            key += event
+        by_outcome = counts(key, weight, n_cells * n_out).reshape(n_cells, n_out)
         n_exit = by_outcome.sum(axis=1)
+        if truncated:
+            n_entered = counts(entry_key, weight, n_cells)
+        else:  # everyone enters at time 0
+            n_entered = np.zeros(n_cells)
+            n_entered[np.arange(n_groups) * n_times] = n_exit.reshape(n_groups, n_times).sum(axis=1)
         present = (n_exit > 0) | (n_entered > 0)
         if not unit:  # a zero weight still marks a row's time
             present |= np.bincount(exit_key, minlength=n_cells) > 0
-            present |= np.bincount(entry_key, minlength=n_cells) > 0
+            if truncated:
+                present |= np.bincount(entry_key, minlength=n_cells) > 0
         present[np.arange(n_groups) * n_times] = True  # time 0 for every group
         cells = np.flatnonzero(present)
         by_outcome, n_entered, n_exit = by_outcome[cells], n_entered[cells], n_exit[cells]
@@ -356,6 +404,10 @@ def _count(gcode, n_groups, entry, exit, event, weight, cause_code, n_causes):
         if n_causes:
             cause_mat = by_outcome[:, 1:]
     else:
+        if entry_code is None:
+            entry_code = np.zeros(len(entry), dtype=np.int64)
+        exit_key = gcode.astype(np.int64) * n_times + exit_code
+        entry_key = gcode.astype(np.int64) * n_times + entry_code
         ev_idx = np.flatnonzero(event)
         zero_keys = np.arange(n_groups, dtype=np.int64) * n_times
         cells, inv = np.unique(np.concatenate([exit_key, entry_key, zero_keys]), return_inverse=True)

@@ -621,11 +621,17 @@ def tenure_confounding(tenures: Tenures, segment: str, *, coverage: float = 0.9,
         n = g.size().reindex(range(n_levels), fill_value=0).to_numpy()
         low = g.quantile(lo_q, interpolation="lower").reindex(range(n_levels)).to_numpy()
         high = g.quantile(hi_q, interpolation="lower").reindex(range(n_levels)).to_numpy()
+    return _confounding_table(segment, levels, n, low, high, len(d), max_overlap=max_overlap, min_share=min_share)
+
+
+def _confounding_table(segment, levels, n, low, high, n_rows, *, max_overlap=0.1, min_share=0.01) -> pd.DataFrame:
+    """The verdict of :func:`tenure_confounding` from each level's row count and central tenure range."""
+    n, low, high = np.asarray(n), np.asarray(low, dtype=float), np.asarray(high, dtype=float)
     keep = n > 0
     table = pd.DataFrame({"level": np.asarray(levels, dtype=object)[keep], "n": n[keep],
                           "tenure_low": low[keep], "tenure_high": high[keep]})
     table.insert(0, "segment", segment)
-    big = (table["n"] >= max(10, min_share * len(d))).to_numpy()
+    big = (table["n"] >= max(10, min_share * n_rows)).to_numpy()
     lo, hi = table["tenure_low"].to_numpy(), table["tenure_high"].to_numpy()
     overlap = np.maximum(0.0, np.minimum(hi[:, None], hi[None, :]) - np.maximum(lo[:, None], lo[None, :]))
     width = np.maximum(np.minimum((hi - lo)[:, None], (hi - lo)[None, :]), 1.0)

@@ -14,7 +14,15 @@ import pandas as pd
 import pytest
 
 import churnsurv.lifetable as lifetable_module
-from churnsurv import LifeTable, TenureConfoundingWarning, TenureDataError, Tenures, as_life_table, life_table
+from churnsurv import (
+    LifeTable,
+    TenureConfoundingWarning,
+    TenureDataError,
+    Tenures,
+    as_life_table,
+    life_table,
+    tenure_confounding,
+)
 
 COUNTS = ["n_entered", "n_at_risk", "n_events", "n_censored"]
 
@@ -399,3 +407,15 @@ class TestAsLifeTable:
             warnings.simplefilter("error")
             as_life_table(maven, by="Contract", duration="Tenure in Months", event="Customer Status",
                           censored=["Stayed", "Joined"])
+
+
+@pytest.mark.parametrize("column", ["Offer", "Contract", "Internet Type", "Payment Method"])
+def test_confounding_from_the_life_table_equals_tenure_confounding(maven_tenures, column):
+    # life_table reads the verdict from its own exit counts; it must agree with the public function
+    from churnsurv.lifetable import _confounding_from_counts
+
+    lt = life_table(maven_tenures, column, check_confounding=False)
+    fast = _confounding_from_counts(lt.table, column, lt.group_keys(), len(maven_tenures))
+    ref = tenure_confounding(maven_tenures, column)
+    pd.testing.assert_frame_equal(fast.reset_index(drop=True), ref.reset_index(drop=True), check_dtype=False)
+    assert fast.attrs == ref.attrs
