@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from churnsurv._validation import format_ids
 from churnsurv.exceptions import TenureDataError
@@ -170,7 +169,3 @@ def _check(con, rel, t, e, en, rid, duration, event, entry) -> None:
             raise TenureDataError(
                 f"Column {column!r} has {n_bad} {rows} with {problem} ({format_ids(ids, n_bad)}). "
                 "Fix them in the source before counting.", column=column, n_rows=n_bad, ids=ids)
-
-
-def _to_frame(lt: LifeTable) -> pd.DataFrame:  # pragma: no cover - debugging aid
-    return lt.to_frame()

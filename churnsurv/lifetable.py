@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from churnsurv._validation import check_columns, data_error, find_stack_level, param_error
-from churnsurv.exceptions import TenureConfoundingWarning, TenureDataError
+from churnsurv.exceptions import TenureConfoundingWarning
 from churnsurv.tenures import Tenures, _as_list, _confounding_table
 
 __all__ = ["LifeTable", "as_life_table", "life_table"]
@@ -442,8 +442,3 @@ def _assemble(table: dict, cause_mat, keys: pd.DataFrame, by: list, causes) -> p
     for c in ["time", *COUNT_COLUMNS]:
         out[c] = table[c]
     return out
-
-
-def _check_nonempty(lt: LifeTable) -> None:  # used by estimators
-    if len(lt.table) == 0:
-        raise TenureDataError("The life table is empty.")
