@@ -1,21 +1,31 @@
 """churnsurv: survival analysis of customer churn.
 
 Records -> :class:`Tenures` (validated tenure table) -> :class:`LifeTable` (counts) -> estimators -> plots,
-notebooks and the report. Importing churnsurv has no side effects (no style changes, no file access).
+notebooks and the report, one subpackage per layer: ``data``, ``lifetable``, ``nonparametric``, ``competing``,
+``models``, ``plotting``, ``report`` (see ``CONTRIBUTING.md``); everything public is
+re-exported here. Importing churnsurv has no side effects (no style changes, no file access).
 """
 
-from churnsurv import datasets
-from churnsurv.causes import DEFAULT_TAXONOMY, CauseMap
-from churnsurv.compare import TestResult, adjust_pvalues, logrank_test, pairwise_logrank
+from churnsurv import datasets, simulate  # noqa: F401  (the module paths churnsurv.datasets, churnsurv.simulate)
 from churnsurv.competing import (
     AalenJohansen,
     CauseReduction,
+    ConvergenceWarning,
+    FineGray,
     cause_reduction,
     cause_specific_hazard,
     cumulative_incidence,
     gray_test,
 )
-from churnsurv.engines import life_table_duckdb
+from churnsurv.data import DEFAULT_TAXONOMY, CauseMap, Tenures, TruncationReport, tenure_confounding
+from churnsurv.data.simulate import (
+    ChurnScenario,
+    Hazard,
+    SimulatedChurn,
+    default_scenario,
+    simulate_churn,
+    simulate_fine_gray,
+)
 from churnsurv.exceptions import (
     ChurnsurvWarning,
     NotFittedError,
@@ -23,16 +33,22 @@ from churnsurv.exceptions import (
     TenureConfoundingWarning,
     TenureDataError,
 )
-from churnsurv.finegray import ConvergenceWarning, FineGray
-from churnsurv.lifetable import LifeTable, as_life_table, life_table
+from churnsurv.lifetable import LifeTable, as_life_table, life_table, life_table_duckdb
+from churnsurv.models import CauseSpecificCox
 from churnsurv.nonparametric import (
     DiscreteHazard,
     KaplanMeier,
     NelsonAalen,
+    SmoothedHazard,
+    TestResult,
+    adjust_pvalues,
     discrete_hazard,
     kaplan_meier,
+    logrank_test,
     nelson_aalen,
+    pairwise_logrank,
     restricted_mean,
+    smoothed_hazard,
 )
 from churnsurv.plotting import (
     add_at_risk_table,
@@ -48,17 +64,6 @@ from churnsurv.plotting import (
     segment_colors,
     set_segment_colors,
 )
-from churnsurv.regression import CauseSpecificCox
-from churnsurv.smoothing import SmoothedHazard, smoothed_hazard
-from churnsurv.simulate import (
-    ChurnScenario,
-    Hazard,
-    SimulatedChurn,
-    default_scenario,
-    simulate_churn,
-    simulate_fine_gray,
-)
-from churnsurv.tenures import Tenures, TruncationReport, tenure_confounding
 
 __version__ = "0.1.0"
 

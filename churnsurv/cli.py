@@ -12,7 +12,7 @@ import typer
 
 from churnsurv import datasets
 from churnsurv.exceptions import ChurnsurvWarning, TenureDataError
-from churnsurv.tenures import Tenures
+from churnsurv.data.tenures import Tenures
 
 app = typer.Typer(
     add_completion=False,

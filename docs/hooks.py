@@ -59,6 +59,8 @@ CACHE = Path(os.environ.get("CHURNSURV_DOCS_CACHE", ROOT / ".cache" / "docs"))
 
 # Titles of the notebook pages in the nav are set in mkdocs.yml; here only which notebooks exist.
 NOTEBOOK_GLOB = "[0-9][0-9]_*.py"
+#: A finished cache entry: ``<stem>-<20 hex digits>.ipynb`` (anything else in the cache is not ours to delete).
+_CACHE_NAME = re.compile(r"[0-9]{2}_[A-Za-z0-9_]+-[0-9a-f]{20}\.ipynb")
 
 
 # --------------------------------------------------------------------------------------------------- helpers
@@ -87,10 +89,23 @@ def _package_digest() -> str:
 
 
 def _write_if_changed(path: Path, content: bytes) -> bool:
-    if path.exists() and path.read_bytes() == content:
-        return False
+    """Write ``content`` to ``path`` unless it already holds those bytes. The write is atomic (a private temporary
+    file in the same folder, then ``os.replace``), so a build running at the same time reads the old file or the
+    new one, never half of one."""
+    try:
+        if path.read_bytes() == content:
+            return False
+    except FileNotFoundError:
+        pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return True
 
 
@@ -134,13 +149,25 @@ def _gallery_job(digest: str):
     GALLERY_DIR.mkdir(exist_ok=True)
     for stale in GALLERY_DIR.glob("*.png"):
         if stale.name not in expected:
-            stale.unlink()
+            stale.unlink(missing_ok=True)
     if key_file.exists() and key_file.read_text() == key and all((GALLERY_DIR / n).exists() for n in expected):
         log.info("churnsurv docs: gallery up to date (%d figures)", len(expected))
         return None
-    proc = subprocess.Popen([sys.executable, str(GALLERY_SCRIPT), str(GALLERY_DIR)], cwd=ROOT, env=_env(),
+    # Draw into a folder of this build's own; the images are moved into docs/gallery/ atomically afterwards.
+    out = tempfile.mkdtemp(prefix="churnsurv-docs-gallery-")
+    proc = subprocess.Popen([sys.executable, str(GALLERY_SCRIPT), out], cwd=ROOT, env=_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc.out_dir = out  # type: ignore[attr-defined]
     return proc, key
+
+
+def _publish_gallery(proc, key: str) -> None:
+    """Copy the images a gallery job drew into docs/gallery/ (atomically, only changed files) and record its key."""
+    out = Path(proc.out_dir)
+    for png in sorted(out.glob("*.png")):
+        _write_if_changed(GALLERY_DIR / png.name, png.read_bytes())
+    shutil.rmtree(out, ignore_errors=True)
+    _write_if_changed(GALLERY_DIR / KEY_FILE, key.encode())
 
 
 def gallery_markdown() -> str:
@@ -169,13 +196,16 @@ def _notebook_job(source: Path, digest: str):
     if cached.exists():
         log.info("churnsurv docs: %s up to date (cache %s)", source.name, cached)
         return None, cached
-    partial = cached.with_suffix(f".{os.getpid()}.part.ipynb")
-    fig_dir = tempfile.mkdtemp(prefix=f"churnsurv-docs-{source.stem}-")
+    # Everything this build writes before it is complete lives in folders of its own: a build running at the same
+    # time never sees (or deletes) another build's partial notebook or figures.
+    work = Path(tempfile.mkdtemp(prefix=f"churnsurv-docs-{source.stem}-"))
+    partial = work / "executed.ipynb"
+    fig_dir = str(work / "figures")
     code = ("import sys; from churnsurv.reporting import run_notebook; "
             "run_notebook(sys.argv[1], sys.argv[2], {'fig_dir': sys.argv[3]}, progress=False)")
     proc = subprocess.Popen([sys.executable, "-c", code, str(source), str(partial), fig_dir], cwd=ROOT,
                             env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    proc.partial, proc.fig_dir = partial, fig_dir  # type: ignore[attr-defined]
+    proc.partial, proc.work = partial, work  # type: ignore[attr-defined]
     return proc, cached
 
 
@@ -218,8 +248,8 @@ def render_notebook(executed: Path, source: Path) -> None:
         changed |= _write_if_changed(path, data)
     if files_dir.is_dir():
         for old in files_dir.iterdir():
-            if old.name not in wanted:
-                old.unlink()
+            if old.name not in wanted and not old.name.startswith("."):
+                old.unlink(missing_ok=True)
     log.info("churnsurv docs: %s page %s", stem, "written" if changed else "unchanged")
 
 
@@ -252,22 +282,30 @@ def on_pre_build(config, **kwargs) -> None:
         output, _ = proc.communicate()
         if proc.returncode != 0:
             failures.append(f"--- {label} failed (exit {proc.returncode}):\n{output}")
-    for _, proc, _ in notebooks:
-        if proc is not None and proc.returncode != 0:
-            shutil.rmtree(proc.fig_dir, ignore_errors=True)
     if failures:
+        _clean_work(gallery, notebooks)
         raise PluginError("churnsurv docs hook:\n" + "\n".join(failures))
     if gallery is not None:
-        (GALLERY_DIR / KEY_FILE).write_text(gallery[1])
+        _publish_gallery(*gallery)
     for source, proc, cached in notebooks:
         if proc is not None:
-            shutil.rmtree(proc.fig_dir, ignore_errors=True)
-            os.replace(proc.partial, cached)
+            # same key, same content: if a concurrent build got there first, either copy will do
+            _write_if_changed(cached, proc.partial.read_bytes())
             for old in CACHE.glob(f"{source.stem}-*.ipynb"):
-                if old != cached:
-                    old.unlink()
+                if old != cached and _CACHE_NAME.fullmatch(old.name):
+                    old.unlink(missing_ok=True)
         render_notebook(cached, source)
+    _clean_work(gallery, notebooks)
     log.info("churnsurv docs: generated content ready in %.1f s", time.perf_counter() - start)
+
+
+def _clean_work(gallery, notebooks) -> None:
+    """Remove this build's private folders."""
+    if gallery is not None:
+        shutil.rmtree(gallery[0].out_dir, ignore_errors=True)
+    for _, proc, _ in notebooks:
+        if proc is not None:
+            shutil.rmtree(proc.work, ignore_errors=True)
 
 
 _HELP_CACHE: dict[str, str] = {}

@@ -6,7 +6,11 @@ run the same from the repository root, from ``tests/`` or from an IDE.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -115,3 +119,39 @@ def check_data_error():
         return msg
 
     return check
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path):
+    """An exclusive lock on ``path`` across processes (the pytest-xdist workers)."""
+    import fcntl
+
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def once(tmp_path_factory) -> Callable:
+    """Run an expensive job once per test run, whichever pytest-xdist workers ask for it.
+
+    ``once(name, job)`` calls ``job(folder)`` (``folder`` a fresh directory shared by all workers) the first time
+    any worker asks for ``name`` and returns its JSON-serialisable result; other workers wait for it and get the
+    same result. This does not depend on how the scheduler distributes the tests (``--dist loadgroup`` did not
+    keep grouped tests on one worker)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+    def run(name: str, job: Callable[[Path], object]):
+        record = shared / f"{name}.json"
+        with _exclusive(shared / f"{name}.lock"):
+            if not record.exists():
+                folder = shared / name
+                folder.mkdir(exist_ok=True)
+                record.write_text(json.dumps(job(folder)))
+            return json.loads(record.read_text())
+
+    return run

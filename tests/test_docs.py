@@ -18,14 +18,17 @@ import re
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-REFERENCE_PAGES = ["tenures", "causes", "datasets", "simulate", "nonparametric", "smoothing", "compare", "competing",
-                   "finegray", "regression", "engines", "plotting", "reporting", "exceptions", "cli"]
+REFERENCE_PAGES = ["data/tenures", "data/causes", "data/datasets", "data/simulate", "lifetable/table",
+                   "lifetable/duckdb", "nonparametric/survival", "nonparametric/smoothing", "nonparametric/logrank",
+                   "competing/incidence", "competing/finegray", "models/cox", "plotting/plotting", "report/reporting",
+                   "exceptions", "cli"]
 NOTEBOOKS = ["01_segments", "02_causes"]
 EXAMPLE_PAGES = ["index.md", "getting-started.md", *sorted(p.relative_to(DOCS).as_posix()
                                                            for p in (DOCS / "guide").glob("*.md"))]
@@ -39,26 +42,49 @@ def _hooks():
     return module
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """Build the site once; returns (site directory, build log, seconds)."""
-    out = tmp_path_factory.mktemp("docs") / "site"
+def _build(out: Path, cache: Path | None = None) -> tuple[int, str, float]:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     env.pop("CHURNSURV_DOCS_SKIP_NOTEBOOKS", None)
+    if cache is not None:
+        env["CHURNSURV_DOCS_CACHE"] = str(cache)
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
         cwd=ROOT, capture_output=True, text=True, env=env, timeout=900,
     )
-    seconds = time.perf_counter() - start
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log
-    return out, log, seconds
+    return proc.returncode, proc.stdout + proc.stderr, time.perf_counter() - start
 
 
-# The three tests of the built site share one build: keep them on one pytest-xdist worker (--dist loadgroup).
+@pytest.fixture(scope="session")
+def site(once):
+    """Build the site once per test run, whichever workers ask for it; returns (site directory, log, seconds)."""
+
+    def job(folder: Path) -> dict:
+        code, log, seconds = _build(folder / "site")
+        return {"out": str(folder / "site"), "code": code, "log": log, "seconds": seconds}
+
+    built = once("docs-site", job)
+    assert built["code"] == 0, built["log"]
+    return Path(built["out"]), built["log"], built["seconds"]
+
+
 @pytest.mark.slow
-@pytest.mark.xdist_group("docs-site")
+def test_two_builds_at_once_do_not_interfere(tmp_path):
+    # Two builds with one fresh cache: both execute the notebooks and write the generated pages at the same time
+    # (an earlier hook let one build delete the other's partial notebook).
+    cache = tmp_path / "cache"
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda k: _build(tmp_path / f"site{k}", cache), [1, 2]))
+    for code, log, _ in runs:
+        assert code == 0, log
+    for k in (1, 2):
+        page = (tmp_path / f"site{k}" / "notebooks" / "01_segments" / "index.html").read_text()
+        assert "Not executed" not in page and "Traceback" not in page
+    assert sorted(p.name for p in cache.iterdir() if not p.name.startswith(".")) == sorted(
+        {p.name for p in cache.glob("[0-9][0-9]_*-*.ipynb")})
+
+
+@pytest.mark.slow
 def test_docs_build_without_warnings(site):
     out, log, seconds = site
     warnings = [line for line in log.splitlines() if "WARNING" in line]
@@ -72,7 +98,6 @@ def test_docs_build_without_warnings(site):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("docs-site")
 def test_gallery_images_were_generated(site):
     out, _, _ = site
     _, entries = _hooks().gallery_entries()
@@ -89,7 +114,6 @@ def test_gallery_images_were_generated(site):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("docs-site")
 def test_notebook_pages_were_executed_and_rendered(site):
     out, _, _ = site
     for name in NOTEBOOKS:

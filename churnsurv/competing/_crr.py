@@ -1,6 +1,6 @@
 """The estimating equation of ``cmprsk::crr``: sorted data, risk-set sums and influence functions.
 
-Private to :mod:`churnsurv.finegray`: :class:`_CRR` holds one data set sorted by time, with its
+Private to :mod:`churnsurv.competing.finegray`: :class:`_CRR` holds one data set sorted by time, with its
 inverse-probability-of-censoring weights, and evaluates the log partial likelihood, its derivatives, the robust
 (influence-function) variance pieces and the baseline subdistribution hazard, as Gray's Fortran routines do.
 """

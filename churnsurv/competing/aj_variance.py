@@ -1,6 +1,6 @@
 """The Aalen-Johansen estimate and its variances, as arrays over the rows of a life table.
 
-Private kernels of :mod:`churnsurv.competing`: the survival and cumulative incidence per life-table row
+Private kernels of :mod:`churnsurv.competing.aalen_johansen`: the survival and cumulative incidence per life-table row
 (:func:`_aj_core`), the Greenwood-type delta-method variance, the Aalen-type variance of ``cmprsk::cuminc`` and
 the infinitesimal-jackknife variance of R ``survfit`` (multi-state), whose customers are first aggregated into
 cells (:func:`_cells`).
@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
+from churnsurv.data.tenures import Tenures
 from churnsurv.exceptions import TenureDataError
-from churnsurv.lifetable import LifeTable, _group_codes
-from churnsurv.tenures import Tenures
+from churnsurv.lifetable.table import LifeTable, _group_codes
 
 _DENSE_KEYS = 20_000_000  # largest dense bincount used to aggregate customers into cells
 

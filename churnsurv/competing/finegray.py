@@ -3,7 +3,7 @@
 :class:`FineGray` models the cumulative incidence of one cause (say, defection to a competitor) while the
 other causes compete. It is a NumPy re-implementation of ``cmprsk::crr`` (R. Gray): same estimating
 equation, same inverse-probability-of-censoring weights, same tie handling, same robust variance, so its
-numbers agree with ``crr`` to rounding (see ``tests/test_against_r_finegray.py``).
+numbers agree with ``crr`` to rounding (see ``tests/competing/test_against_r_finegray.py``).
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import pandas as pd
 from scipy.stats import norm
 
 from churnsurv._base import BaseEstimator
-from churnsurv._crr import _CRR
-from churnsurv._formula import _Design, _encode, _encode_profiles, _parse_formula, _Spec
 from churnsurv._validation import (
     check_columns,
     check_conf_level,
@@ -26,8 +24,10 @@ from churnsurv._validation import (
     data_error,
     param_error,
 )
+from churnsurv.competing._crr import _CRR
+from churnsurv.data.tenures import Tenures
 from churnsurv.exceptions import StatisticalWarning, TenureDataError
-from churnsurv.tenures import Tenures
+from churnsurv.models.formula import _Design, _encode, _encode_profiles, _parse_formula, _Spec
 
 __all__ = ["ConvergenceWarning", "FineGray"]
 
@@ -97,7 +97,7 @@ class FineGray(BaseEstimator):
 
     See Also
     --------
-    churnsurv.simulate.simulate_fine_gray : data with a known subdistribution hazard ratio.
+    churnsurv.data.simulate.simulate_fine_gray : data with a known subdistribution hazard ratio.
 
     Notes
     -----
@@ -133,7 +133,7 @@ class FineGray(BaseEstimator):
     delta method on :math:`\\log\\hat\\Gamma_k(t \\mid x)` (a complementary log-log interval for
     :math:`F_k`), with the influence of each customer on :math:`\\hat\\Gamma_{k0}(t)` (its martingale part
     and the term from estimating :math:`G`, per censoring stratum) and on :math:`\\hat\\beta` (as above), as
-    in Fine & Gray (1999, sec. 4). Their coverage is checked by simulation in ``tests/test_finegray.py``.
+    in Fine & Gray (1999, sec. 4). Their coverage is checked by simulation in ``tests/competing/test_finegray.py``.
 
     **Left truncation is not supported** (nor is it by ``crr``): fitting a tenure table with entries after
     0 raises an error. Fit ``tenures.naive()`` if reading the records as followed from sign-up is
@@ -165,8 +165,8 @@ class FineGray(BaseEstimator):
     --------
     >>> import numpy as np
     >>> import pandas as pd
-    >>> from churnsurv.finegray import FineGray
-    >>> from churnsurv.simulate import simulate_fine_gray
+    >>> from churnsurv.competing.finegray import FineGray
+    >>> from churnsurv.data.simulate.simulator import simulate_fine_gray
     >>> sim = simulate_fine_gray(500, random_state=0)  # true subdistribution log hazard ratio 0.5
     >>> df = sim.data.assign(reason=sim.data["event"].map({1: "competitor", 2: "other"}))
     >>> fg = FineGray(cause="competitor").fit(df, duration="time", cause="reason", covariates=["z"])

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from churnsurv._validation import check_one_of, param_error
-from churnsurv.causes import CauseMap
-from churnsurv.tenures import Tenures
+from churnsurv.data.causes import CauseMap
+from churnsurv.data.tenures import Tenures
 
 __all__ = [
     "DATASETS",
@@ -52,7 +52,7 @@ FADER_HARDIE_SURVIVORS = {
 def data_dir() -> Path:
     """Folder of the bundled data: ``$CHURNSURV_DATA`` if set, else the repository's ``data/``."""
     env = os.environ.get("CHURNSURV_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "data"
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "data"
 
 
 def dataset_path(name: str) -> Path:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from churnsurv._validation import check_columns, check_one_of, data_error, find_stack_level, param_error
-from churnsurv.causes import CauseMap
+from churnsurv.data.causes import CauseMap
 from churnsurv.exceptions import ChurnsurvWarning, TenureConfoundingWarning, TenureDataError
 
 __all__ = ["Tenures", "TruncationReport", "tenure_confounding"]
@@ -172,7 +172,7 @@ class Tenures:
         event_labels : label or list of labels, optional
             Event labels meaning defection; labels in neither list raise an error.
         cause_map : CauseMap or mapping, optional
-            Maps raw cause labels to cause keys (see :mod:`churnsurv.causes`).
+            Maps raw cause labels to cause keys (see :mod:`churnsurv.data.causes`).
         causes : list of str, optional
             The cause levels in display order (default: mapping order, else sorted).
         missing_segment : {"level", "error"}

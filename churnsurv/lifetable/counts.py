@@ -15,7 +15,7 @@ import pandas as pd
 
 from churnsurv._validation import param_error
 from churnsurv.exceptions import StatisticalWarning, TenureDataError
-from churnsurv.lifetable import LifeTable, as_life_table
+from churnsurv.lifetable.table import LifeTable, as_life_table
 
 
 @dataclass

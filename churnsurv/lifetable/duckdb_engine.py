@@ -15,8 +15,8 @@ import numpy as np
 
 from churnsurv._validation import format_ids
 from churnsurv.exceptions import TenureDataError
-from churnsurv.lifetable import LifeTable
-from churnsurv.tenures import _as_list
+from churnsurv.lifetable.table import LifeTable
+from churnsurv.data.tenures import _as_list
 
 __all__ = ["life_table_duckdb"]
 

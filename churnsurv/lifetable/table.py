@@ -14,7 +14,7 @@ import pandas as pd
 
 from churnsurv._validation import check_columns, data_error, find_stack_level, param_error
 from churnsurv.exceptions import TenureConfoundingWarning
-from churnsurv.tenures import Tenures, _as_list, _confounding_table
+from churnsurv.data.tenures import Tenures, _as_list, _confounding_table
 
 __all__ = ["LifeTable", "as_life_table", "life_table"]
 

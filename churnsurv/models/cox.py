@@ -15,10 +15,10 @@ import pandas as pd
 from scipy.stats import norm
 
 from churnsurv._base import BaseEstimator
-from churnsurv._formula import _encode, _parse_formula, _Spec
+from churnsurv.models.formula import _encode, _parse_formula, _Spec
 from churnsurv._validation import check_conf_level, check_is_fitted, data_error, param_error
 from churnsurv.exceptions import StatisticalWarning
-from churnsurv.tenures import Tenures, _as_list
+from churnsurv.data.tenures import Tenures, _as_list
 
 __all__ = ["CauseSpecificCox"]
 

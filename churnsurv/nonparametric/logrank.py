@@ -18,9 +18,9 @@ import pandas as pd
 from scipy import stats
 
 from churnsurv._validation import check_one_of, param_error
+from churnsurv.data.tenures import _as_list
 from churnsurv.exceptions import StatisticalWarning, TenureDataError
-from churnsurv.lifetable import LifeTable, Tenures, as_life_table, life_table
-from churnsurv.tenures import _as_list
+from churnsurv.lifetable.table import LifeTable, Tenures, as_life_table, life_table
 
 __all__ = ["TestResult", "adjust_pvalues", "logrank_test", "pairwise_logrank"]
 
@@ -181,7 +181,7 @@ def logrank_test(data, by, *, strata=None, weights: str = "logrank", rho: float 
     Examples
     --------
     >>> import pandas as pd
-    >>> from churnsurv.compare import logrank_test
+    >>> from churnsurv.nonparametric import logrank_test
     >>> df = pd.DataFrame({"tenure": [1, 2, 3, 4, 5, 2, 4, 6, 8, 9],
     ...                    "churned": [1, 1, 0, 1, 1, 1, 0, 1, 1, 0],
     ...                    "plan": ["basic"] * 5 + ["premium"] * 5})
@@ -262,7 +262,7 @@ def pairwise_logrank(data, by, *, adjust: str = "holm", strata=None, weights: st
     Examples
     --------
     >>> import pandas as pd
-    >>> from churnsurv.compare import pairwise_logrank
+    >>> from churnsurv.nonparametric import pairwise_logrank
     >>> df = pd.DataFrame({"tenure": [1, 2, 3, 2, 4, 6, 5, 8, 9],
     ...                    "churned": [1, 1, 1, 1, 0, 1, 1, 1, 0],
     ...                    "plan": ["a"] * 3 + ["b"] * 3 + ["c"] * 3})

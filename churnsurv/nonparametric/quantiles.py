@@ -1,7 +1,7 @@
 """Lifetime quantiles and restricted mean lifetime of Kaplan-Meier curves, per segment.
 
-The computations behind :meth:`KaplanMeier.quantile <churnsurv.nonparametric.KaplanMeier.quantile>`,
-:meth:`~churnsurv.nonparametric.KaplanMeier.rmst` and :meth:`~churnsurv.nonparametric.KaplanMeier.compare_rmst`:
+The computations behind :meth:`KaplanMeier.quantile <churnsurv.KaplanMeier.quantile>`,
+:meth:`~churnsurv.KaplanMeier.rmst` and :meth:`~churnsurv.KaplanMeier.compare_rmst`:
 R's quantile rule (``survival:::findq``, with its tolerance and midpoints over flat stretches) and the restricted
 mean with R's standard error (``print.survfit(rmean=)``).
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from churnsurv._ci import log_normal_confint, normal_confint, two_sided_p_value
-from churnsurv._counts import _Counts, _group_cumsum, _group_sum
 from churnsurv._validation import param_error
+from churnsurv.lifetable.counts import _Counts, _group_cumsum, _group_sum
+from churnsurv.nonparametric.intervals import log_normal_confint, normal_confint, two_sided_p_value
 
 #: R's ``quantile.survfit`` tolerance, ``sqrt(.Machine$double.eps)``.
 _R_TOL = float(np.sqrt(np.finfo(float).eps))

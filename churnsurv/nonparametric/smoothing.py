@@ -19,9 +19,9 @@ from scipy import stats
 
 from churnsurv._base import BaseEstimator
 from churnsurv._validation import check_conf_level, check_is_fitted, check_one_of, param_error
+from churnsurv.data.tenures import _as_list
 from churnsurv.exceptions import StatisticalWarning
-from churnsurv.lifetable import LifeTable, Tenures, as_life_table, life_table
-from churnsurv.tenures import _as_list
+from churnsurv.lifetable.table import LifeTable, Tenures, as_life_table, life_table
 
 __all__ = ["SmoothedHazard", "boundary_kernel", "smoothed_hazard"]
 
@@ -154,7 +154,7 @@ class SmoothedHazard(BaseEstimator):
     See Also
     --------
     smoothed_hazard : the function form, returning ``hazard_``.
-    churnsurv.nonparametric.NelsonAalen : the cumulative hazard whose increments are smoothed.
+    churnsurv.NelsonAalen : the cumulative hazard whose increments are smoothed.
 
     Notes
     -----
@@ -216,7 +216,7 @@ class SmoothedHazard(BaseEstimator):
     Examples
     --------
     >>> import pandas as pd
-    >>> from churnsurv.smoothing import SmoothedHazard
+    >>> from churnsurv.nonparametric import SmoothedHazard
     >>> df = pd.DataFrame({"tenure": [2, 3, 3, 5, 6, 8, 9, 11, 12, 12],
     ...                    "churned": [1, 1, 0, 1, 1, 0, 1, 1, 0, 0]})
     >>> sh = SmoothedHazard(bandwidth=4.0, grid=[2, 4, 6, 8]).fit(df, duration="tenure", event="churned")
@@ -394,7 +394,7 @@ def smoothed_hazard(data, by=None, *, cause=None, kernel: str = "epanechnikov", 
     Examples
     --------
     >>> import pandas as pd
-    >>> from churnsurv.smoothing import smoothed_hazard
+    >>> from churnsurv.nonparametric import smoothed_hazard
     >>> df = pd.DataFrame({"tenure": [2, 3, 3, 5, 6, 8, 9, 11, 12, 12],
     ...                    "churned": [1, 1, 0, 1, 1, 0, 1, 1, 0, 0]})
     >>> h = smoothed_hazard(df, bandwidth=4.0, grid=[3, 6], duration="tenure", event="churned")

@@ -1,9 +1,9 @@
-"""Nonparametric estimators of survival, cumulative hazard, per-period hazard and restricted mean lifetime.
+"""Kaplan-Meier survival, its quantiles and the restricted mean lifetime.
 
 Every estimator is computed from a :class:`~churnsurv.LifeTable` (counts per segment and time) with vectorised
 NumPy across segments, so the same code serves a 7,000-row telco file and ten million simulated customers. The
 numbers match R's ``survival`` package (``survfit``, ``summary.survfit``, ``quantile.survfit``,
-``print.survfit(rmean=)``); ``tests/test_against_r_km.py`` checks them against fixtures written by R.
+``print.survfit(rmean=)``); ``tests/nonparametric/test_against_r_km.py`` checks them against fixtures written by R.
 
 Two doors to each estimand: the estimators :class:`KaplanMeier`, :class:`NelsonAalen` and
 :class:`DiscreteHazard` (``fit`` then read the fitted tables), and the functions :func:`kaplan_meier`,
@@ -12,21 +12,12 @@ Two doors to each estimand: the estimators :class:`KaplanMeier`, :class:`NelsonA
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import pandas as pd
 
 from churnsurv._base import BaseEstimator
-from churnsurv._ci import (
-    HAZARD_CONF_TYPES,
-    SURVIVAL_CONF_TYPES,
-    clopper_pearson_interval,
-    cumulative_hazard_confint,
-    survival_confint,
-    wilson_interval,
-)
-from churnsurv._counts import (
+from churnsurv._validation import check_conf_level, check_is_fitted, check_one_of
+from churnsurv.lifetable.counts import (
     _as_times,
     _counts,
     _curve_frame,
@@ -35,13 +26,16 @@ from churnsurv._counts import (
     _group_cumsum,
     _group_sum,
     _n_obs,
-    _pool_periods,
     _risk_set_notes,
     _segment_code,
     _step_frame,
     _warn_notes,
 )
-from churnsurv._quantiles import (
+from churnsurv.nonparametric.intervals import (
+    SURVIVAL_CONF_TYPES,
+    survival_confint,
+)
+from churnsurv.nonparametric.quantiles import (
     _check_probs,
     _check_tau,
     _compare_rmst_frame,
@@ -50,19 +44,8 @@ from churnsurv._quantiles import (
     _rmst_frame,
     _segment_quantiles,
 )
-from churnsurv._validation import check_conf_level, check_is_fitted, check_one_of, param_error
 
-__all__ = [
-    "DiscreteHazard",
-    "KaplanMeier",
-    "NelsonAalen",
-    "discrete_hazard",
-    "kaplan_meier",
-    "nelson_aalen",
-    "restricted_mean",
-]
-
-_HAZARD_METHODS = ("wilson", "exact")
+__all__ = ["KaplanMeier", "kaplan_meier", "restricted_mean"]
 
 
 # ====================================================================== Kaplan-Meier
@@ -405,257 +388,7 @@ class KaplanMeier(BaseEstimator):
         return out
 
 
-# ====================================================================== Nelson-Aalen
-class NelsonAalen(BaseEstimator):
-    r"""Nelson-Aalen estimator of the cumulative hazard, by segment.
 
-    Parameters
-    ----------
-    conf_level : float, default=0.95
-    conf_type : {"log", "plain"}, default="log"
-        ``"log"``: :math:`\hat H \exp(\pm z\,\mathrm{se}/\hat H)` (the log-log interval of
-        :math:`e^{-\hat H}`; lifelines' choice); ``"plain"``: :math:`\hat H \pm z\,\mathrm{se}` floored at 0.
-
-    Attributes
-    ----------
-    cumulative_hazard_ : pandas.DataFrame
-        ``[*by, time, n_at_risk, n_events, n_censored, estimate, std_error, ci_lower, ci_upper]``, time 0
-        included.
-    life_table_ : LifeTable
-    n_obs_ : int
-    by_ : tuple of str
-    time_unit_ : str
-    notes_ : dict
-
-    See Also
-    --------
-    nelson_aalen : the same estimate as a function.
-    KaplanMeier : the survival curve.
-    DiscreteHazard : the per-period churn rate.
-
-    Notes
-    -----
-    With :math:`n_j` at risk and :math:`d_j` defections at time :math:`t_j` (ties counted together, R's
-    ``ctype=1``),
-
-    .. math::
-
-        \hat H(t) = \sum_{t_j \le t} \frac{d_j}{n_j}, \qquad
-        \widehat{\operatorname{Var}}\,\hat H(t) = \sum_{t_j \le t} \frac{d_j}{n_j^2},
-
-    the variance R ``survfit`` reports as ``std.chaz`` (survival 3.x) [3]_; the estimator is Nelson's [1]_ and
-    Aalen's [2]_. Left truncation and weights are handled as in :class:`KaplanMeier`.
-
-    References
-    ----------
-    .. [1] Nelson, W. (1972). Theory and applications of hazard plotting for censored failure data.
-       *Technometrics* 14, 945-966.
-    .. [2] Aalen, O. (1978). Nonparametric inference for a family of counting processes. *Annals of
-       Statistics* 6, 701-726.
-    .. [3] Klein, J. P. & Moeschberger, M. L. (2003). *Survival Analysis: Techniques for Censored and
-       Truncated Data*, 2nd ed., Springer, sec. 4.2.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from churnsurv.nonparametric import NelsonAalen
-    >>> df = pd.DataFrame({"tenure": [1, 2, 2, 3, 5, 6], "churned": [1, 0, 1, 1, 0, 1]})
-    >>> na = NelsonAalen().fit(df, duration="tenure", event="churned")
-    >>> na.cumulative_hazard_[["time", "n_at_risk", "estimate", "std_error"]].round(4)
-       time  n_at_risk  estimate  std_error
-    0   0.0        6.0    0.0000     0.0000
-    1   1.0        6.0    0.1667     0.1667
-    2   2.0        5.0    0.3667     0.2603
-    3   3.0        3.0    0.7000     0.4230
-    4   5.0        2.0    0.7000     0.4230
-    5   6.0        1.0    1.7000     1.0858
-    """
-
-    def __init__(self, conf_level: float = 0.95, conf_type: str = "log"):
-        self.conf_level = conf_level
-        self.conf_type = conf_type
-
-    def fit(self, data, *, by=None, **frame_kwargs) -> NelsonAalen:
-        """Estimate the cumulative hazard of every segment (arguments as :meth:`KaplanMeier.fit`).
-
-        Returns
-        -------
-        NelsonAalen
-            ``self``, fitted.
-        """
-        return self._fit(data, by, frame_kwargs, stacklevel=2)
-
-    def _fit(self, data, by, frame_kwargs, stacklevel):
-        owner = type(self).__name__
-        conf_level = check_conf_level(self.conf_level, owner)
-        check_one_of(self.conf_type, "conf_type", owner, HAZARD_CONF_TYPES)
-        lt = _fit_life_table(data, by, frame_kwargs)
-        c = _counts(lt, owner)
-        n, d = c.n_at_risk, c.n_events
-        with np.errstate(divide="ignore", invalid="ignore"):
-            inc = np.where(n > 0, d / n, 0.0)
-            var_inc = np.where(n > 0, d / (n * n), 0.0)
-        chaz = _group_cumsum(inc, c)
-        se = np.sqrt(_group_cumsum(var_inc, c))
-        lower, upper = cumulative_hazard_confint(chaz, se, conf_level, self.conf_type)
-        self._c = c
-        self._chaz, self._se, self._lower, self._upper = chaz, se, lower, upper
-        self.cumulative_hazard_ = _curve_frame(c, chaz, se, lower, upper)
-        self.life_table_ = lt
-        self.by_ = c.by
-        self.time_unit_ = c.time_unit
-        self.n_obs_ = _n_obs(c)
-        notes = _risk_set_notes(c)
-        _warn_notes(owner, c, notes, stacklevel + 1)
-        labels = c.labels() if notes else []
-        self.notes_ = {labels[g]: list(m) for g, m in notes.items()}
-        return self
-
-    def predict(self, times) -> pd.DataFrame:
-        """Cumulative hazard at the requested times (right-continuous step function), per segment.
-
-        Beyond the last time the last value is carried forward (R's ``extend=TRUE``).
-
-        Parameters
-        ----------
-        times : float or array-like of float
-
-        Returns
-        -------
-        pandas.DataFrame
-            ``[*by, time, n_at_risk, estimate, std_error, ci_lower, ci_upper]``.
-        """
-        check_is_fitted(self)
-        times = _as_times(times, f"{type(self).__name__}.predict")
-        return _step_frame(self._c, times, self._chaz, self._se, self._lower, self._upper, start=0.0)
-
-
-# ====================================================================== per-period hazard
-class DiscreteHazard(BaseEstimator):
-    r"""Per-period hazard (e.g. the monthly churn rate by tenure month) with binomial intervals, by segment.
-
-    Parameters
-    ----------
-    conf_level : float, default=0.95
-    method : {"wilson", "exact"}, default="wilson"
-        Binomial interval: Wilson's score interval (default) or the exact Clopper-Pearson interval.
-    width : float, optional
-        Pool the life-table times into bins of ``width`` time units: :math:`(0, w], (w, 2w], \dots`
-        (time 0 joins the first bin). Default: no pooling, one row per life-table time.
-
-    Attributes
-    ----------
-    hazard_ : pandas.DataFrame
-        ``[*by, time, n_at_risk, n_events, estimate, ci_lower, ci_upper]``, one row per life-table time at
-        which customers leave (defect or are censored) and someone is at risk. With ``width``, one row per
-        bin, ``time`` being the bin's right end and ``time_start`` (inserted before it) its left end.
-    life_table_ : LifeTable
-    n_obs_ : int
-    by_ : tuple of str
-    time_unit_ : str
-
-    See Also
-    --------
-    discrete_hazard : the same estimate as a function.
-    KaplanMeier : the survival curve, :math:`\prod (1 - h_t)` for discrete times.
-    NelsonAalen : the cumulative hazard :math:`\sum h_t`.
-
-    Notes
-    -----
-    At each life-table time :math:`t` with :math:`n_t` customers at risk and :math:`d_t` defections,
-
-    .. math::
-
-        \hat h_t = \frac{d_t}{n_t},
-
-    the probability of defecting at :math:`t` among those still customers: with monthly tenures, the churn
-    rate of tenure month :math:`t`. Its interval treats :math:`d_t` as binomial on :math:`n_t` trials: Wilson
-
-    .. math::
-
-        \frac{\hat h + \frac{z^2}{2n} \pm z\sqrt{\frac{\hat h(1-\hat h)}{n} + \frac{z^2}{4n^2}}}{1 + z^2/n},
-
-    or Clopper-Pearson (beta quantiles). Spikes at contract renewals (months 12, 24...) show up here and are
-    smoothed away in the survival curve. With ``width``, the rate is pooled over the life-table times in the
-    bin, :math:`\sum d_t / \sum n_t`: the maximum-likelihood estimate of a hazard constant over the bin when
-    each life-table time is one period (whole-month tenures), with the binomial interval on
-    :math:`(\sum d_t, \sum n_t)`. A month in which nobody leaves at all has no life-table row, so its
-    exposure is left out; pool only period-valued (whole-unit) times.
-
-    References
-    ----------
-    .. [1] Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference.
-       *Journal of the American Statistical Association* 22, 209-212.
-    .. [2] Clopper, C. J. & Pearson, E. S. (1934). The use of confidence or fiducial limits illustrated in
-       the case of the binomial. *Biometrika* 26, 404-413.
-    .. [3] Klein, J. P. & Moeschberger, M. L. (2003). *Survival Analysis: Techniques for Censored and
-       Truncated Data*, 2nd ed., Springer, sec. 5.4 (life tables).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from churnsurv.nonparametric import DiscreteHazard
-    >>> df = pd.DataFrame({"tenure": [1, 2, 2, 3, 5, 6], "churned": [1, 0, 1, 1, 0, 1]})
-    >>> DiscreteHazard().fit(df, duration="tenure", event="churned").hazard_.round(4)
-       time  n_at_risk  n_events  estimate  ci_lower  ci_upper
-    0   1.0        6.0       1.0    0.1667    0.0301    0.5635
-    1   2.0        5.0       1.0    0.2000    0.0362    0.6245
-    2   3.0        3.0       1.0    0.3333    0.0615    0.7923
-    3   5.0        2.0       0.0    0.0000    0.0000    0.6576
-    4   6.0        1.0       1.0    1.0000    0.2065    1.0000
-    """
-
-    def __init__(self, conf_level: float = 0.95, method: str = "wilson", width: float | None = None):
-        self.conf_level = conf_level
-        self.method = method
-        self.width = width
-
-    def fit(self, data, *, by=None, **frame_kwargs) -> DiscreteHazard:
-        """Estimate the per-period hazard of every segment (arguments as :meth:`KaplanMeier.fit`).
-
-        Returns
-        -------
-        DiscreteHazard
-            ``self``, fitted.
-        """
-        owner = type(self).__name__
-        conf_level = check_conf_level(self.conf_level, owner)
-        check_one_of(self.method, "method", owner, _HAZARD_METHODS)
-        width = self.width
-        if width is not None:
-            if isinstance(width, bool) or not isinstance(width, numbers.Real):
-                raise param_error("width", owner, "a positive number or None", width, type_error=True)
-            if not (np.isfinite(width) and width > 0):
-                raise param_error("width", owner, "a positive number or None", width)
-        lt = _fit_life_table(data, by, frame_kwargs)
-        c = _counts(lt, owner)
-        keep = (c.n_at_risk > 0) & ((c.n_events + c.n_censored) > 0)
-        gcode, t = c.gcode[keep], c.time[keep]
-        n, d = c.n_at_risk[keep], c.n_events[keep]
-        start = None
-        if width is not None:
-            gcode, start, t, n, d = _pool_periods(gcode, t, n, d, float(width))
-        interval = wilson_interval if self.method == "wilson" else clopper_pearson_interval
-        lower, upper = interval(d, n, conf_level)
-        cols = {} if start is None else {"time_start": start.astype(float)}
-        out = c.frame(gcode, {
-            **cols,
-            "time": np.asarray(t, dtype=float),
-            "n_at_risk": n,
-            "n_events": d,
-            "estimate": d / n,
-            "ci_lower": lower,
-            "ci_upper": upper,
-        })
-        self.hazard_ = out
-        self.life_table_ = lt
-        self.by_ = c.by
-        self.time_unit_ = c.time_unit
-        self.n_obs_ = _n_obs(c)
-        return self
-
-
-# ====================================================================== function doors
 def kaplan_meier(data, by=None, *, conf_level: float = 0.95, conf_type: str = "log", **frame_kwargs) -> pd.DataFrame:
     """Kaplan-Meier survival curves per segment, as one tidy table.
 
@@ -701,32 +434,6 @@ def kaplan_meier(data, by=None, *, conf_level: float = 0.95, conf_type: str = "l
     return est._fit(data, by, frame_kwargs, stacklevel=2).survival_
 
 
-def nelson_aalen(data, by=None, *, conf_level: float = 0.95, conf_type: str = "log", **frame_kwargs) -> pd.DataFrame:
-    """Nelson-Aalen cumulative hazard per segment, as one tidy table.
-
-    Parameters
-    ----------
-    data : Tenures, LifeTable or pandas.DataFrame
-    by : str or list of str, optional
-    conf_level : float, default=0.95
-    conf_type : {"log", "plain"}, default="log"
-    **frame_kwargs
-        Column keywords of :meth:`Tenures.from_frame`, for a DataFrame.
-
-    Returns
-    -------
-    pandas.DataFrame
-        :attr:`NelsonAalen.cumulative_hazard_`.
-
-    See Also
-    --------
-    NelsonAalen : the estimator.
-    kaplan_meier : the survival curve.
-    restricted_mean : restricted mean lifetime.
-    """
-    est = NelsonAalen(conf_level=conf_level, conf_type=conf_type)
-    return est._fit(data, by, frame_kwargs, stacklevel=2).cumulative_hazard_
-
 
 def restricted_mean(data, tau=None, by=None, *, conf_level: float = 0.95, **frame_kwargs) -> pd.DataFrame:
     """Restricted mean lifetime (RMST) per segment from the Kaplan-Meier curve, as one tidy table.
@@ -766,30 +473,3 @@ def restricted_mean(data, tau=None, by=None, *, conf_level: float = 0.95, **fram
     return est.rmst(tau)
 
 
-def discrete_hazard(data, by=None, *, conf_level: float = 0.95, method: str = "wilson", width=None,
-                    **frame_kwargs) -> pd.DataFrame:
-    """Per-period hazard (monthly churn rate by tenure) per segment, as one tidy table.
-
-    Parameters
-    ----------
-    data : Tenures, LifeTable or pandas.DataFrame
-    by : str or list of str, optional
-    conf_level : float, default=0.95
-    method : {"wilson", "exact"}, default="wilson"
-    width : float, optional
-        Pool times into bins of this width.
-    **frame_kwargs
-        Column keywords of :meth:`Tenures.from_frame`, for a DataFrame.
-
-    Returns
-    -------
-    pandas.DataFrame
-        :attr:`DiscreteHazard.hazard_`.
-
-    See Also
-    --------
-    DiscreteHazard : the estimator.
-    kaplan_meier : the survival curve.
-    nelson_aalen : the cumulative hazard.
-    """
-    return DiscreteHazard(conf_level=conf_level, method=method, width=width).fit(data, by=by, **frame_kwargs).hazard_

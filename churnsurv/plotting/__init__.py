@@ -14,8 +14,8 @@ The functions follow one contract (``CONTRIBUTING.md``):
   axes are never hijacked;
 * the ``Axes`` is returned (an array of them for grids);
 * nothing here calls ``plt.show``, ``savefig``, ``tight_layout`` or changes
-  ``rcParams``; notebooks apply the shared style (:func:`churnsurv.reporting.use_style`)
-  and save through :func:`churnsurv.reporting.save_figure`;
+  ``rcParams``; notebooks apply the shared style (:func:`churnsurv.report.use_style`)
+  and save through :func:`churnsurv.report.save_figure`;
 * a segment label has the same colour in every figure (:func:`segment_colors`), a
   cause of defection always has the same colour (:func:`cause_colors`); both use the
   colour-blind-safe Okabe-Ito palette.
@@ -23,7 +23,7 @@ The functions follow one contract (``CONTRIBUTING.md``):
 
 from __future__ import annotations
 
-from churnsurv._palette import (
+from churnsurv.plotting.palette import (
     CAUSE_COLORS,
     OKABE_ITO,
     cause_colors,
@@ -31,9 +31,9 @@ from churnsurv._palette import (
     segment_colors,
     set_segment_colors,
 )
-from churnsurv._plot_competing import plot_cumulative_incidence, plot_cumulative_incidence_grid, plot_forest
-from churnsurv._plot_hazard import plot_hazard
-from churnsurv._plot_survival import add_at_risk_table, plot_cumulative_hazard, plot_loglog, plot_survival
+from churnsurv.plotting.competing import plot_cumulative_incidence, plot_cumulative_incidence_grid, plot_forest
+from churnsurv.plotting.hazard import plot_hazard
+from churnsurv.plotting.survival import add_at_risk_table, plot_cumulative_hazard, plot_loglog, plot_survival
 
 __all__ = [
     "CAUSE_COLORS",

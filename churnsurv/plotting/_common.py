@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import MultipleLocator
 
-from churnsurv._palette import segment_colors
+from churnsurv.plotting.palette import segment_colors
 from churnsurv._validation import param_error
 from churnsurv.exceptions import NotFittedError
 

@@ -16,8 +16,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
-from churnsurv._palette import OKABE_ITO, cause_colors, check_color_mapping
-from churnsurv._plot_common import (
+from churnsurv.plotting.palette import OKABE_ITO, cause_colors, check_color_mapping
+from churnsurv.plotting._common import (
     SEGMENT_SEP,
     _axes,
     _check_alpha,
@@ -37,7 +37,7 @@ from churnsurv._plot_common import (
     _unit,
 )
 from churnsurv._validation import check_one_of, param_error
-from churnsurv.causes import DEFAULT_TAXONOMY
+from churnsurv.data.causes import DEFAULT_TAXONOMY
 
 _FOREST_MARKERS = ("o", "s", "D", "^", "v", "P", "X")
 

@@ -13,8 +13,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from churnsurv._palette import cause_colors, check_color_mapping
-from churnsurv._plot_common import (
+from churnsurv.plotting.palette import cause_colors, check_color_mapping
+from churnsurv.plotting._common import (
     _UNITS,
     SEGMENT_SEP,
     _axes,
@@ -37,7 +37,7 @@ from churnsurv._plot_common import (
     _unit_abbrev,
 )
 from churnsurv._validation import param_error
-from churnsurv.causes import DEFAULT_TAXONOMY
+from churnsurv.data.causes import DEFAULT_TAXONOMY
 
 
 # --------------------------------------------------------------------------- #

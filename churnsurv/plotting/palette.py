@@ -4,7 +4,7 @@ Two rules keep figures comparable:
 
 * **segments**: a segment level (``"Month-to-Month"``) gets the same colour in
   every figure, by its position among its column's levels. Colours come from the colour-blind-safe Okabe-Ito
-  palette [1]_, the palette of ``churnsurv/styles/churnsurv.mplstyle``;
+  palette [1]_, the palette of ``churnsurv/report/styles/churnsurv.mplstyle``;
 * **causes**: each key of :data:`churnsurv.DEFAULT_TAXONOMY` has a fixed colour
   (:data:`CAUSE_COLORS`), whatever else is in the figure.
 

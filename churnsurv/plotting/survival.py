@@ -16,8 +16,8 @@ from matplotlib.axes import Axes
 from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import FuncFormatter
 
-from churnsurv._palette import check_color_mapping
-from churnsurv._plot_common import (
+from churnsurv.plotting.palette import check_color_mapping
+from churnsurv.plotting._common import (
     SEGMENT_SEP,
     _axes,
     _check_alpha,

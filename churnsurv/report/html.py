@@ -1,8 +1,8 @@
-"""The HTML report of :mod:`churnsurv.reporting`: configuration, :func:`build_report` and :func:`render_report`.
+"""The HTML report of :mod:`churnsurv.report`: configuration, :func:`build_report` and :func:`render_report`.
 
 :func:`build_report` runs the notebooks of a report configuration (:func:`load_report_config`) and
 :func:`render_report` renders ``index.html`` from the manifest the notebooks wrote, embedding only the files it
-lists. Import these functions from :mod:`churnsurv.reporting`.
+lists. Import these functions from :mod:`churnsurv.report`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from churnsurv._manifest import (
+from churnsurv.report.manifest import (
     _DEFAULT_DPI,
     _MANIFEST_SECTIONS,
     MANIFEST_NAME,
@@ -28,7 +28,7 @@ from churnsurv._manifest import (
     _verify_files,
     _write_bytes,
 )
-from churnsurv._notebook import NotebookExecutionError, _progress, run_notebook
+from churnsurv.report.notebook import NotebookExecutionError, _progress, run_notebook
 
 _TEMPLATE_DIR = Path(__file__).parent / "templates"
 _REPORT_TEMPLATE = "report.html.j2"
@@ -215,7 +215,7 @@ def render_report(
     notebooks by hand. The page has the title and intro, one section per
     notebook (its introduction, its figures and tables in id order), a
     "Methods and assumptions" section (the configuration's ``methods`` and
-    every note saved with :func:`~churnsurv.reporting.save_text`) and a provenance section
+    every note saved with :func:`~churnsurv.report.save_text`) and a provenance section
     (notebook sources and parameters, data checksums, package versions, file
     checksums, and the manifest's ``generated_at`` once). Outputs whose
     notebook is not in the configuration are shown under "Other outputs".

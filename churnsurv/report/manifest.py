@@ -1,9 +1,9 @@
-"""Files and the manifest behind :mod:`churnsurv.reporting`: atomic writes, hashes, provenance, locking.
+"""Files and the manifest behind :mod:`churnsurv.report`: atomic writes, hashes, provenance, locking.
 
-Every file that :func:`~churnsurv.reporting.save_figure`, :func:`~churnsurv.reporting.save_table` and
-:func:`~churnsurv.reporting.save_text` write is recorded in ``<fig_dir>/manifest.json`` with its SHA-256, the
+Every file that :func:`~churnsurv.report.save_figure`, :func:`~churnsurv.report.save_table` and
+:func:`~churnsurv.report.save_text` write is recorded in ``<fig_dir>/manifest.json`` with its SHA-256, the
 notebook, its parameters, the input data's SHA-256 and the package versions; the report
-(:func:`~churnsurv.reporting.render_report`) reads the manifest back and checks the hashes. The argument checks
+(:func:`~churnsurv.report.render_report`) reads the manifest back and checks the hashes. The argument checks
 shared by those functions live here too.
 """
 

@@ -1,7 +1,7 @@
-"""Notebook execution for :mod:`churnsurv.reporting`: :func:`run_notebook` and :class:`NotebookExecutionError`.
+"""Notebook execution for :mod:`churnsurv.report`: :func:`run_notebook` and :class:`NotebookExecutionError`.
 
 A jupytext ``.py`` notebook is converted to ``.ipynb`` and executed with papermill; a failure is reported with the
-cell and line of the source file that raised. Import both names from :mod:`churnsurv.reporting`.
+cell and line of the source file that raised. Import both names from :mod:`churnsurv.report`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from churnsurv._manifest import NOTEBOOK_ENV, _json_safe
+from churnsurv.report.manifest import NOTEBOOK_ENV, _json_safe
 
 
 class NotebookExecutionError(RuntimeError):
@@ -137,7 +137,7 @@ def run_notebook(
     progress : bool, default True
         Print a start and a finish line to stderr.
     notebook_name : str, optional
-        Name under which :func:`~churnsurv.reporting.save_figure` records the notebook's outputs
+        Name under which :func:`~churnsurv.report.save_figure` records the notebook's outputs
         (passed to the kernel in ``CHURNSURV_NOTEBOOK``); the file stem by
         default.
     timeout : float, optional
@@ -162,7 +162,7 @@ def run_notebook(
 
     See Also
     --------
-    ~churnsurv.reporting.build_report : Run the notebooks of a report and render it.
+    ~churnsurv.report.build_report : Run the notebooks of a report and render it.
 
     Examples
     --------

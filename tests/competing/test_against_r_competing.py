@@ -28,7 +28,7 @@ import pytest
 from churnsurv import Tenures
 from churnsurv.competing import AalenJohansen, gray_test
 
-REF = Path(__file__).parent / "reference"
+REF = Path(__file__).resolve().parents[1] / "reference"
 INPUTS = REF / "inputs"
 FIXTURES = REF / "fixtures"
 

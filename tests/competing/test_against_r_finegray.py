@@ -1,4 +1,4 @@
-"""churnsurv.finegray.FineGray against cmprsk::crr (R 4.2, cmprsk 2.2-11).
+"""churnsurv.competing.finegray.FineGray against cmprsk::crr (R 4.2, cmprsk 2.2-11).
 
 Every number here comes from ``tests/reference/make_reference_finegray.R`` (run from the repository root:
 ``Rscript tests/reference/make_reference_finegray.R``), which writes ``tests/reference/fixtures/finegray_*.csv``
@@ -24,9 +24,9 @@ import pandas as pd
 import pytest
 
 from churnsurv import Tenures
-from churnsurv.finegray import FineGray
+from churnsurv.competing.finegray import FineGray
 
-REF = Path(__file__).parent / "reference"
+REF = Path(__file__).resolve().parents[1] / "reference"
 FIXTURES = REF / "fixtures"
 INPUTS = REF / "inputs"
 

@@ -1,6 +1,6 @@
 """Unit and property tests of churnsurv.competing (Aalen-Johansen, Gray's test, hazards, cause reduction).
 
-Reference values from R live in ``tests/test_against_r_competing.py``; here the numbers come from hand
+Reference values from R live in ``tests/competing/test_against_r_competing.py``; here the numbers come from hand
 calculation, from identities (S + sum F = 1, IJ = Greenwood-type without truncation) and from a literal,
 loop-per-customer transcription of R ``survival``'s multi-state influence recursion (``survfitci.c``).
 """
@@ -16,8 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import churnsurv._aj_variance as aj_variance
-import churnsurv.competing as competing
+import churnsurv.competing.aj_variance as aj_variance
+import churnsurv.competing.aalen_johansen as aalen_johansen
+import churnsurv.competing.reduction as reduction
+import churnsurv.competing.cause_specific as cause_specific
+import churnsurv.competing.gray as gray
 from churnsurv import LifeTable, NotFittedError, StatisticalWarning, Tenures, TenureDataError, life_table
 from churnsurv.competing import (
     AalenJohansen,
@@ -272,7 +275,7 @@ def test_ij_equals_greenwood_without_truncation_but_not_with():
 
 def test_variances_differ_but_estimates_agree():
     df = _sim()
-    res = {v: AalenJohansen(variance=v).fit(df, **_kw(df)).cumulative_incidence_ for v in competing.VARIANCES}
+    res = {v: AalenJohansen(variance=v).fit(df, **_kw(df)).cumulative_incidence_ for v in aalen_johansen.VARIANCES}
     assert np.array_equal(res["ij"]["estimate"], res["aalen"]["estimate"])
     diff = np.abs(res["ij"]["std_error"] - res["aalen"]["std_error"])
     assert diff.max() > 0
@@ -387,8 +390,11 @@ def test_survival_matches_kaplan_meier_by_hand():
 
 
 def test_doctests():
-    res = doctest.testmod(competing, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert res.failed == 0 and res.attempted >= 6
+    failed = attempted = 0
+    for module in (aalen_johansen, gray, cause_specific, reduction):
+        res = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        failed, attempted = failed + res.failed, attempted + res.attempted
+    assert failed == 0 and attempted >= 6
 
 
 # ---------------------------------------------------------------------------------------------- Gray's test

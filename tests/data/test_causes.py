@@ -1,4 +1,4 @@
-"""Tests of churnsurv.causes: the default taxonomy and CauseMap, alone and through the tenure constructors.
+"""Tests of churnsurv.data.causes: the default taxonomy and CauseMap, alone and through the tenure constructors.
 
 Expected counts are computed with pandas from the bundled CSV files (``value_counts`` of the raw labels).
 """
@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from churnsurv import DEFAULT_TAXONOMY, CauseMap, ChurnsurvWarning, TenureDataError, Tenures
-from churnsurv.causes import MAVEN_CATEGORY_MAP, TELCO_REASON_MAP
+from churnsurv.data.causes import MAVEN_CATEGORY_MAP, TELCO_REASON_MAP
 
 MAVEN_KEYS = {"competitor": 841, "service": 321, "attitude": 314, "price": 211, "unknown": 182}
 
@@ -218,7 +218,7 @@ class TestBundledData:
 
     def test_snapshot_warning_points_at_the_caller(self, maven):
         # BUG: CauseMap.apply warns with stacklevel=3, which is right for a direct from_frame call only; through
-        # from_snapshot (one frame deeper) the warning points at churnsurv/tenures.py.
+        # from_snapshot (one frame deeper) the warning points at churnsurv/data/tenures.py.
         maven.loc[maven["Churn Category"] == "Other", "Churn Category"] = "Something else"
         with pytest.warns(ChurnsurvWarning, match="mapped to 'unknown'") as rec:
             Tenures.from_snapshot(maven, tenure="Tenure in Months", status="Customer Status", period=3,

@@ -1,4 +1,4 @@
-"""Tests of churnsurv.tenures: the validated tenure table and its three constructors.
+"""Tests of churnsurv.data.tenures: the validated tenure table and its three constructors.
 
 No reference numbers from R here: the expected values are either written out by hand from the definitions
 (dates, entry = max(tenure - period, 0)) or computed independently with pandas from the raw CSV.

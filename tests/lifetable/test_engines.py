@@ -6,7 +6,7 @@ import pytest
 
 from churnsurv import Tenures, TenureDataError, life_table
 from churnsurv.datasets import load_maven_telco
-from churnsurv.engines import life_table_duckdb
+from churnsurv.lifetable.duckdb_engine import life_table_duckdb
 
 
 def _export(t: Tenures, path, cols):

@@ -9,7 +9,7 @@ import pytest
 import churnsurv as cs
 from churnsurv import Tenures
 
-REF = Path(__file__).parent / "reference"
+REF = Path(__file__).resolve().parents[1] / "reference"
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ import pytest
 from churnsurv import Tenures
 from churnsurv.nonparametric import KaplanMeier, NelsonAalen
 
-REF = Path(__file__).parent / "reference"
+REF = Path(__file__).resolve().parents[1] / "reference"
 FIXTURES = REF / "fixtures"
 INPUTS = REF / "inputs"
 

@@ -1,4 +1,4 @@
-"""Tests of churnsurv.compare (log-rank family, trend, pairwise).
+"""Tests of churnsurv.nonparametric.logrank (log-rank family, trend, pairwise).
 
 Reference numbers (CI has no R; the fixtures are committed):
 
@@ -21,10 +21,10 @@ import pandas as pd
 import pytest
 
 from churnsurv import LifeTable, Tenures, TenureDataError, life_table
-from churnsurv.compare import TestResult, _Components, adjust_pvalues, logrank_test, pairwise_logrank
+from churnsurv.nonparametric.logrank import TestResult, _Components, adjust_pvalues, logrank_test, pairwise_logrank
 from churnsurv.exceptions import StatisticalWarning
 
-REF = Path(__file__).parent / "reference"
+REF = Path(__file__).resolve().parents[1] / "reference"
 FIX = REF / "fixtures"
 INP = REF / "inputs"
 

@@ -1,4 +1,4 @@
-"""Tests of churnsurv.smoothing (kernel-smoothed hazard with Müller-Wang boundary kernels).
+"""Tests of churnsurv.nonparametric.smoothing (kernel-smoothed hazard with Müller-Wang boundary kernels).
 
 References used here:
 
@@ -30,9 +30,9 @@ from scipy import integrate
 
 from churnsurv import NotFittedError, Tenures, life_table
 from churnsurv.exceptions import StatisticalWarning
-from churnsurv.smoothing import SmoothedHazard, _cv_score, boundary_kernel, smoothed_hazard
+from churnsurv.nonparametric.smoothing import SmoothedHazard, _cv_score, boundary_kernel, smoothed_hazard
 
-REF = Path(__file__).parent / "reference"
+REF = Path(__file__).resolve().parents[1] / "reference"
 INP = REF / "inputs"
 SMOOTH_FIX = pd.read_csv(REF / "fixtures" / "smooth_muhaz_literal.csv")
 _BOUNDARY = {"both": "muller-wang", "left": "left", "none": "none"}
@@ -240,7 +240,7 @@ def test_binned_cv_score_is_close_to_exact(monkeypatch):
     The error is a near-constant offset (below 5e-4 of the score's scale here), so the chosen bandwidth is
     the same or an adjacent candidate (on the 100k simulation below, the same: checked when this was written).
     """
-    import churnsurv.smoothing as sm
+    import churnsurv.nonparametric.smoothing as sm
 
     rng = np.random.default_rng(5)
     T = np.sort(rng.uniform(0, 50, 6_000))

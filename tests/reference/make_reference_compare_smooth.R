@@ -1,5 +1,5 @@
 #!/usr/bin/env Rscript
-# R reference fixtures for churnsurv.compare and churnsurv.smoothing that make_reference.R does not
+# R reference fixtures for churnsurv.nonparametric.logrank and churnsurv.nonparametric.smoothing that make_reference.R does not
 # already cover (its logrank_*.csv have survdiff rho = 0 / 1, stratified, truncated and trend with
 # scores 1..k).
 #

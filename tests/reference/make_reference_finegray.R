@@ -1,12 +1,12 @@
 #!/usr/bin/env Rscript
-# Reference values for churnsurv.finegray (Fine-Gray subdistribution hazard regression), from
+# Reference values for churnsurv.competing.finegray (Fine-Gray subdistribution hazard regression), from
 # cmprsk::crr and cmprsk::predict.crr.
 #
 # Run from the repository root (after tests/reference/make_inputs.R has written the inputs):
 #     Rscript tests/reference/make_reference_finegray.R
 #
 # Writes tests/reference/fixtures/finegray_*.csv (long format, one file per kind of result, keyed by
-# `case`); tests/test_against_r_finegray.py reads them. CI never runs R.
+# `case`); tests/competing/test_against_r_finegray.py reads them. CI never runs R.
 #
 # Cases (crr ignores left truncation, so the `entry` columns of the inputs are NOT used):
 #   sim_continuous   inputs/sim_continuous.csv (500 rows, no tied times), failcode 1 (causes 1, 2, 3),

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report")]
+pytestmark = pytest.mark.slow
 
 
 def _run_report(out: Path) -> subprocess.CompletedProcess:
@@ -33,19 +33,25 @@ def _run_report(out: Path) -> subprocess.CompletedProcess:
         cwd=out.parent, capture_output=True, text=True, timeout=900)
 
 
-@pytest.fixture(scope="module")
-def two_runs(tmp_path_factory):
-    runs = []
-    for name in ("first", "second"):
-        out = tmp_path_factory.mktemp(name) / "reports"
-        proc = _run_report(out)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        assert "[churnsurv] [2/2] 02_causes.py ok" in proc.stderr  # progress is shown
-        # the computed findings are printed to the terminal
-        assert "== Naive and snapshot readings (01_segments)" in proc.stdout
-        assert "1,869 of 7,043 customers (26.5%)" in proc.stdout
-        runs.append(out)
-    return runs
+@pytest.fixture(scope="session")
+def two_runs(once):
+    """The main job run twice, once per test run whichever workers ask for it."""
+
+    def job(folder: Path) -> list[str]:
+        runs = []
+        for name in ("first", "second"):
+            out = folder / name / "reports"
+            out.parent.mkdir()
+            proc = _run_report(out)
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+            assert "[churnsurv] [2/2] 02_causes.py ok" in proc.stderr  # progress is shown
+            # the computed findings are printed to the terminal
+            assert "== Naive and snapshot readings (01_segments)" in proc.stdout
+            assert "1,869 of 7,043 customers (26.5%)" in proc.stdout
+            runs.append(str(out))
+        return runs
+
+    return [Path(p) for p in once("report-two-runs", job)]
 
 
 def test_every_notebook_ran_and_the_report_lists_every_figure(two_runs):

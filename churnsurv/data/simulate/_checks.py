@@ -1,4 +1,4 @@
-"""Parameter checks of the simulators (:mod:`churnsurv.simulate`), with the scikit-learn style messages."""
+"""Parameter checks of the simulators , with the scikit-learn style messages."""
 
 from __future__ import annotations
 

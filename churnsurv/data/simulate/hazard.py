@@ -1,8 +1,8 @@
-"""Hazard specifications of :mod:`churnsurv.simulate`: :class:`Hazard`, :class:`ChurnScenario`, the default scenario.
+"""Hazard specifications of the simulator: :class:`Hazard`, :class:`ChurnScenario`, the default scenario.
 
 A scenario gives, per segment and cause, a cause-specific hazard (Weibull or piecewise constant, optionally with
 spikes at contract renewal months), the segments' shares and monthly margins. Import these names from
-:mod:`churnsurv.simulate`.
+:mod:`churnsurv.data.simulate.simulator`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from functools import cached_property
 
 import numpy as np
 
-from churnsurv._sim_checks import _check_real, _check_vector, _is_real, _param_error, _reshape, _times
+from churnsurv.data.simulate._checks import _check_real, _check_vector, _is_real, _param_error, _reshape, _times
 
 # --------------------------------------------------------------------------- hazard specs
 
@@ -60,7 +60,7 @@ class Hazard:
 
     Examples
     --------
-    >>> from churnsurv.simulate import Hazard
+    >>> from churnsurv.data.simulate.simulator import Hazard
     >>> h = Hazard.piecewise([0.02, 0.01], breaks=[6]).renewal_spike([12, 24], 4.0)
     >>> h.hazard([1.0, 11.5, 12.5]).tolist()
     [0.02, 0.04, 0.01]
@@ -291,7 +291,7 @@ class ChurnScenario:
 
     Examples
     --------
-    >>> from churnsurv.simulate import ChurnScenario, Hazard
+    >>> from churnsurv.data.simulate.simulator import ChurnScenario, Hazard
     >>> sc = ChurnScenario(
     ...     hazards={"A": {"price": Hazard.exponential(0.02)},
     ...              "B": {"price": Hazard.weibull(0.8, 50), "service": Hazard.exponential(0.01)}},
@@ -378,7 +378,7 @@ def default_scenario():
 
     Examples
     --------
-    >>> from churnsurv.simulate import default_scenario
+    >>> from churnsurv.data.simulate.simulator import default_scenario
     >>> default_scenario().segments
     ('Month-to-month', 'One year', 'Two year', 'Prepaid')
     """

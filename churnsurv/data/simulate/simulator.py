@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from churnsurv._sim_checks import (
+from churnsurv.data.simulate._checks import (
     _check_bool,
     _check_int,
     _check_random_state,
@@ -33,8 +33,8 @@ from churnsurv._sim_checks import (
     _reshape,
     _times,
 )
-from churnsurv._sim_hazard import ChurnScenario, Hazard, default_scenario
-from churnsurv._sim_truth import ChurnTruth
+from churnsurv.data.simulate.hazard import ChurnScenario, Hazard, default_scenario
+from churnsurv.data.simulate.truth import ChurnTruth
 
 __all__ = [
     "ChurnScenario",
@@ -106,7 +106,7 @@ class SimulatedChurn:
 
     def tenures(self):
         """The simulated records as a :class:`~churnsurv.Tenures` (segment ``segment``, value ``monthly_margin``)."""
-        from churnsurv.tenures import Tenures
+        from churnsurv.data.tenures import Tenures
 
         return Tenures.from_frame(
             self.data, duration="exit", event="event", entry="entry", cause="cause", id="customer_id",
@@ -220,7 +220,7 @@ def simulate_churn(
 
     Examples
     --------
-    >>> from churnsurv.simulate import simulate_churn
+    >>> from churnsurv.data.simulate.simulator import simulate_churn
     >>> sim = simulate_churn(n_customers=1000, random_state=0)
     >>> list(sim.data.columns)
     ['customer_id', 'segment', 'signup_date', 'entry', 'exit', 'event', 'cause', 'monthly_margin']
@@ -493,7 +493,7 @@ def simulate_fine_gray(n=None, *, p=0.3, beta1=0.5, beta2=-0.5, z=None, censorin
 
     Examples
     --------
-    >>> from churnsurv.simulate import simulate_fine_gray
+    >>> from churnsurv.data.simulate.simulator import simulate_fine_gray
     >>> sim = simulate_fine_gray(200, random_state=0)
     >>> list(sim.data.columns)
     ['time', 'event', 'z']

@@ -1,9 +1,9 @@
 """The known truth of a simulated scenario: :class:`ChurnTruth` and the numerics behind it.
 
-Survival, hazards, cumulative incidences and restricted mean lifetime of a :class:`~churnsurv.simulate.ChurnScenario`
+Survival, hazards, cumulative incidences and restricted mean lifetime of a :class:`ChurnScenario`
 are computed by Gauss-Legendre quadrature on a grid adapted to each segment's cumulative hazard; the same
 per-segment model draws tenures by inverting the cumulative hazard (Newton steps). Import :class:`ChurnTruth` from
-:mod:`churnsurv.simulate`.
+:mod:`churnsurv.data.simulate.simulator`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from functools import cached_property
 import numpy as np
 from scipy.special import logsumexp, softmax
 
-from churnsurv._sim_checks import _check_real, _param_error, _reshape, _times
-from churnsurv._sim_hazard import ChurnScenario, Hazard
+from churnsurv.data.simulate._checks import _check_real, _param_error, _reshape, _times
+from churnsurv.data.simulate.hazard import ChurnScenario, Hazard
 
 # 20-point Gauss-Legendre rule on [0, 1]
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(20)
@@ -244,7 +244,7 @@ class ChurnTruth:
 
     Examples
     --------
-    >>> from churnsurv.simulate import ChurnTruth, default_scenario
+    >>> from churnsurv.data.simulate.simulator import ChurnTruth, default_scenario
     >>> truth = ChurnTruth(default_scenario())
     >>> s = truth.survival(12, segment="Two year")
     >>> f = sum(truth.cumulative_incidence(12, c, segment="Two year") for c in truth.causes)

@@ -13,7 +13,7 @@
 # %% [markdown]
 # # Demo retention curve
 #
-# A tiny notebook used only by `tests/test_reporting.py`: it draws one figure, saves one table and
+# A tiny notebook used only by `tests/report/test_reporting.py`: it draws one figure, saves one table and
 # one methods note through `churnsurv.reporting`, exactly as the real notebooks do.
 
 # %% tags=["parameters"]
