@@ -26,11 +26,11 @@ def _root() -> None:
     """Survival analysis of customer churn."""
 
 
-def _bundled_tenures(source: str, truncate: bool, period: float | None) -> Tenures:
+def _bundled_tenures(source: str, truncate: bool, period: float | None, churn_timing: str) -> Tenures:
     if source == "maven_telco":
-        return datasets.load_maven_telco(truncate=truncate, period=period or 3)
+        return datasets.load_maven_telco(truncate=truncate, period=period or 3, churn_timing=churn_timing)
     if source == "ibm_telco":
-        return datasets.load_ibm_telco(truncate=truncate, period=period)
+        return datasets.load_ibm_telco(truncate=truncate, period=period, churn_timing=churn_timing)
     raise typer.BadParameter(f"{source!r} is not a customer table.")
 
 
@@ -47,6 +47,8 @@ def describe(
     status: Annotated[str | None, typer.Option(help="Snapshot status column (Stayed/Churned/Joined).")] = None,
     period: Annotated[float | None, typer.Option(help="Snapshot period length (reads the file as a snapshot).")] = None,
     truncate: Annotated[bool, typer.Option(help="Apply snapshot left truncation (with --period).")] = False,
+    churn_timing: Annotated[str, typer.Option(
+        help="When in the snapshot period a defector left: middle, end (most optimistic) or start.")] = "middle",
     time_unit: Annotated[str, typer.Option(help="month, week, day or year.")] = "month",
 ):
     """Print a table per segment: customers, defections by cause, censored, truncated entries, follow-up."""
@@ -54,14 +56,15 @@ def describe(
         warnings.simplefilter("always", ChurnsurvWarning)
         try:
             if source in datasets.DATASETS and duration is None:
-                t = _bundled_tenures(source, truncate, period)
+                t = _bundled_tenures(source, truncate, period, churn_timing)
                 segs = list(segment or t.segments[:3])
             else:
                 if duration is None:
                     raise typer.BadParameter("--duration is required for a file.")
                 segs = list(segment or [])
                 t = datasets.read_tenures(source, duration=duration, event=event, entry=entry, status=status,
-                                          period=period, truncate=truncate, cause=cause, segments=segs, id=id,
+                                          period=period, truncate=truncate, churn_timing=churn_timing,
+                                          cause=cause, segments=segs, id=id,
                                           censored=censored or None, time_unit=time_unit)
         except FileNotFoundError as err:
             raise typer.BadParameter(str(err)) from err

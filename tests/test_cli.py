@@ -3,6 +3,7 @@
 import pandas as pd
 from typer.testing import CliRunner
 
+from churnsurv import datasets
 from churnsurv.cli import app
 
 runner = CliRunner()
@@ -17,8 +18,11 @@ def test_help_lists_commands():
 def test_describe_bundled_maven_truncated():
     res = runner.invoke(app, ["describe", "maven_telco", "--segment", "Contract", "--period", "3", "--truncate"])
     assert res.exit_code == 0, res.output
-    assert "5,992 of 7,043 rows are left-truncated" in res.output
+    n = datasets.load_maven_telco(truncate=True).truncation.n_truncated
+    assert f"{n:,} of 7,043 rows are left-truncated" in res.output and "middle of the period" in res.output
     assert "Month-to-Month" in res.output
+    end = runner.invoke(app, ["describe", "maven_telco", "--period", "3", "--truncate", "--churn-timing", "end"])
+    assert "5,992 of 7,043 rows are left-truncated" in end.output and "end of the period" in end.output
     # defections by cause appear as counts
     assert "competitor" in res.output and "841" in res.output
 

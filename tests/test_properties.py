@@ -502,7 +502,11 @@ def test_from_snapshot_entries_and_report(rows, period, truncate):
         t = Tenures.from_snapshot(frame, tenure="tenure", status="status", period=period, truncate=truncate)
     tenure = frame["tenure"].to_numpy(float)
     joined = (frame["status"] == "Joined").to_numpy()
-    snapshot_entry = np.where(joined, 0.0, np.maximum(tenure - period, 0.0))
+    churned = (frame["status"] == "Churned").to_numpy()
+    # default churn_timing="middle": a defector was observed half the period (whole units when all are whole)
+    whole = float(period).is_integer()
+    half = np.ceil(period / 2) if whole else period / 2
+    snapshot_entry = np.where(joined, 0.0, np.maximum(tenure - np.where(churned, half, period), 0.0))
     expected_entry = snapshot_entry if truncate else np.zeros(len(frame))
     np.testing.assert_array_equal(t.data["entry"].to_numpy(), expected_entry)
     np.testing.assert_array_equal(t.data["exit"].to_numpy(), tenure)

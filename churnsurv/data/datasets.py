@@ -106,7 +106,7 @@ _NAMED_MAPS = {"maven_categories": CauseMap.maven_categories, "telco_reasons": C
 
 def read_tenures(source, *, duration: str, event: str | None = None, entry: str | None = None,
                  status: str | None = None, period: float | None = None, truncate: bool = False,
-                 churned="Churned", joined="Joined", stayed="Stayed", cause: str | None = None,
+                 churn_timing="middle", churned="Churned", joined="Joined", stayed="Stayed", cause: str | None = None,
                  cause_map=None, segments=(), values=(), id: str | None = None, censored=None,
                  time_unit: str = "month") -> Tenures:
     """Read a file (or bundled dataset) straight into a tenure table: the door notebooks and the CLI use.
@@ -123,7 +123,7 @@ def read_tenures(source, *, duration: str, event: str | None = None, entry: str 
         How raw cause labels map onto cause keys; None keeps the raw labels.
     duration, event, entry, cause, id, segments, values, censored, time_unit
         As in :meth:`Tenures.from_frame`.
-    status, period, truncate, churned, joined, stayed
+    status, period, truncate, churn_timing, churned, joined, stayed
         As in :meth:`Tenures.from_snapshot`; ``status`` and ``period`` select the snapshot reading.
 
     Returns
@@ -144,7 +144,7 @@ def read_tenures(source, *, duration: str, event: str | None = None, entry: str 
         if period is None:
             raise param_error("period", "read_tenures", "the snapshot length when 'status' is given", period)
         t = Tenures.from_snapshot(frame, tenure=duration, status=status, period=period, truncate=truncate,
-                                  churned=churned, joined=joined, stayed=stayed, **common)
+                                  churn_timing=churn_timing, churned=churned, joined=joined, stayed=stayed, **common)
     else:
         t = Tenures.from_frame(frame, duration=duration, event=event, entry=entry, censored=censored, **common)
     t.source = str(path)
@@ -152,7 +152,8 @@ def read_tenures(source, *, duration: str, event: str | None = None, entry: str 
 
 
 def load_maven_telco(*, truncate: bool = False, period: float = 3, causes: str = "category",
-                     segments=MAVEN_SEGMENTS, raw: bool = False):
+                     segments=MAVEN_SEGMENTS, raw: bool = False, churn_timing="middle",
+                     values=("Monthly Charge",)):
     """The Maven Analytics telecom churn snapshot (California, fiscal Q2 2022) as a tenure table.
 
     7,043 customers, 1,869 defections in the quarter with a ``Churn Category`` (Competitor 841,
@@ -162,7 +163,8 @@ def load_maven_telco(*, truncate: bool = False, period: float = 3, causes: str =
     ----------
     truncate : bool, default False
         False: the usual reading, every customer followed from sign-up. True: the snapshot reading, each
-        customer observed from the quarter's start (entry = max(tenure - period, 0); joiners at 0).
+        customer observed from the quarter's start (entry = max(tenure - period, 0); joiners at 0; defectors
+        from ``churn_timing`` before they left).
     period : float, default 3
         Length of the snapshot period in months (the data dictionary says fiscal Q2 2022: 3 months).
     causes : {"category", "reason", "raw"}
@@ -172,11 +174,17 @@ def load_maven_telco(*, truncate: bool = False, period: float = 3, causes: str =
         Segment columns to carry.
     raw : bool
         Return the raw DataFrame instead.
+    churn_timing : {"middle", "end", "start"} or float, default "middle"
+        When in the quarter a defector left (see :meth:`Tenures.from_snapshot`); only with ``truncate=True``.
+    values : sequence of str, default ("Monthly Charge",)
+        Value columns to carry. ``Total Revenue`` (and the other cumulative columns) grow with tenure: they are
+        measured at the snapshot, not at sign-up, so they are not offered by default; as a covariate they leak
+        the outcome (see :func:`churnsurv.tenure_association`).
 
     Returns
     -------
     Tenures
-        Time unit "month"; values ``Monthly Charge`` and ``Total Revenue``; ``truncation`` set when truncated.
+        Time unit "month"; ``truncation`` set when truncated.
 
     Examples
     --------
@@ -189,15 +197,15 @@ def load_maven_telco(*, truncate: bool = False, period: float = 3, causes: str =
         return load_raw("maven_telco")
     t = read_tenures(
         "maven_telco", duration="Tenure in Months", status="Customer Status", period=period, truncate=truncate,
-        id="Customer ID", cause="Churn Reason" if causes == "reason" else "Churn Category",
+        churn_timing=churn_timing, id="Customer ID", cause="Churn Reason" if causes == "reason" else "Churn Category",
         cause_map={"category": "maven_categories", "reason": "telco_reasons", "raw": None}[causes],
-        segments=list(segments), values=["Monthly Charge", "Total Revenue"], time_unit="month")
+        segments=list(segments), values=list(values), time_unit="month")
     t.source = "maven_telco"
     return t
 
 
 def load_ibm_telco(*, truncate: bool = False, period: float | None = None, causes: str = "reason",
-                   segments=IBM_SEGMENTS, raw: bool = False):
+                   segments=IBM_SEGMENTS, raw: bool = False, churn_timing="middle", values=("Monthly Charges",)):
     """The IBM Cognos Analytics telco churn sample (33-column release) as a tenure table.
 
     7,043 customers, ``Churn Value`` 1 for 1,869 who left during the reporting period, with one of 20
@@ -216,11 +224,17 @@ def load_ibm_telco(*, truncate: bool = False, period: float | None = None, cause
     segments : sequence of str
     raw : bool
         Return the raw DataFrame instead.
+    churn_timing : {"middle", "end", "start"} or float, default "middle"
+        When in the period a defector left (see :meth:`Tenures.from_snapshot`); only with ``truncate=True``.
+    values : sequence of str, default ("Monthly Charges",)
+        Value columns to carry. ``Total Charges`` and ``CLTV`` are measured at the snapshot and grow with tenure
+        (``CLTV`` is IBM's own score), so they are not offered by default (see
+        :func:`churnsurv.tenure_association`).
 
     Returns
     -------
     Tenures
-        Time unit "month"; values ``Monthly Charges``, ``Total Charges`` and ``CLTV``.
+        Time unit "month".
     """
     check_one_of(causes, "causes", "load_ibm_telco", ("reason", "raw"))
     frame = load_raw("ibm_telco")
@@ -230,13 +244,13 @@ def load_ibm_telco(*, truncate: bool = False, period: float | None = None, cause
     frame = frame.assign(**{"Total Charges": pd.to_numeric(frame["Total Charges"], errors="coerce")})
     cause_map = CauseMap.telco_reasons() if causes == "reason" else None
     kwargs = dict(id="CustomerID", cause="Churn Reason", cause_map=cause_map, segments=list(segments),
-                  values=["Monthly Charges", "Total Charges", "CLTV"], time_unit="month")
+                  values=list(values), time_unit="month")
     if truncate:
         if period is None:
             raise param_error("period", "load_ibm_telco", "the reporting period in months when truncate=True", period)
         status = frame["Churn Value"].map({1: "Churned", 0: "Stayed"})
         t = Tenures.from_snapshot(frame.assign(__status=status), tenure="Tenure Months", status="__status",
-                                  period=period, joined=[], **kwargs)
+                                  period=period, joined=[], churn_timing=churn_timing, **kwargs)
     else:
         t = Tenures.from_frame(frame, duration="Tenure Months", event="Churn Value", **kwargs)
     t.source = "ibm_telco"

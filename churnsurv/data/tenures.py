@@ -54,18 +54,46 @@ class TruncationReport:
     n_joined: int
     n_entry_zero: int
     applied: bool = True
+    churn_timing: str = "end"
+    churn_exposure: float | None = None
+    n_churned: int = 0
 
     def __str__(self) -> str:
         if not self.applied:
             return (
                 f"Snapshot of {self.period:g} time units read WITHOUT left truncation (naive reading): "
                 f"{self.n_truncated:,} of {self.n_rows:,} rows signed up before the period and would enter "
-                f"observation at tenure - {self.period:g} under the snapshot reading (truncate=True).")
+                f"observation after sign-up under the snapshot reading (truncate=True).")
+        exposure = self.period if self.churn_exposure is None else self.churn_exposure
         return (
             f"Snapshot of {self.period:g} time units: {self.n_truncated:,} of {self.n_rows:,} rows are left-truncated "
-            f"(entry = tenure - {self.period:g}); {self.n_entry_zero:,} are observed from sign-up "
-            f"({self.n_joined:,} joined during the period)."
+            f"(entry = tenure - {self.period:g} for customers still on the books; for the {self.n_churned:,} who "
+            f"left, entry = tenure - {exposure:g}: assumed to leave at the {self.churn_timing} of the period); "
+            f"{self.n_entry_zero:,} are observed from sign-up ({self.n_joined:,} joined during the period). "
+            "The curve estimated from it is a period life table: this period's tenure-specific churn rates, "
+            "with no cohort or calendar effects."
         )
+
+
+CHURN_TIMINGS = ("middle", "end", "start")
+
+
+def _churn_exposure(churn_timing, period: float, tenure: np.ndarray, owner: str) -> tuple[float, str]:
+    """The time a defector is taken to have been observed within the period, and the rule's name."""
+    whole = bool(float(period).is_integer() and np.all(np.isfinite(tenure)) and np.all(np.mod(tenure, 1) == 0))
+    expected = '"middle", "end", "start" or a fraction of the period in (0, 1]'
+    if isinstance(churn_timing, str):
+        check_one_of(churn_timing, "churn_timing", owner, CHURN_TIMINGS)
+        if churn_timing == "end":
+            return period, "end"
+        if churn_timing == "start":
+            return min(1.0, period), "start"
+        return (float(np.ceil(period / 2)) if whole else period / 2), "middle"
+    if isinstance(churn_timing, bool) or not isinstance(churn_timing, numbers.Real):
+        raise param_error("churn_timing", owner, expected, churn_timing, type_error=True)
+    if not 0 < float(churn_timing) <= 1:
+        raise param_error("churn_timing", owner, expected, churn_timing)
+    return float(churn_timing) * period, f"{float(churn_timing):g} of the period"
 
 
 def _as_list(x) -> list:
@@ -396,6 +424,7 @@ class Tenures:
         joined="Joined",
         stayed="Stayed",
         truncate: bool = True,
+        churn_timing="middle",
         **kwargs,
     ) -> Tenures:
         """Build a tenure table from a churn snapshot (one row per customer on the books during a period).
@@ -421,13 +450,36 @@ class Tenures:
             Status labels: defected during the period; joined during the period (censored, entry 0); stayed.
         truncate : bool, default True
             Apply the left truncation. With False every row enters at 0 (the naive reading).
+        churn_timing : {"middle", "end", "start"} or float, default "middle"
+            When within the period a customer who defected left. A snapshot gives a defector's tenure at
+            defection, not the date, so the time they were observed within the period (their exposure before
+            leaving) is uncertain by up to the period's length; entry = max(tenure - exposure, 0) with exposure
+
+            * ``"end"``: the whole period (``period``): the most optimistic reading (most time at risk
+              without defecting; the rule of churnsurv before 0.2);
+            * ``"middle"`` (default): half the period, rounded up to whole time units when tenures and period
+              are whole numbers (with whole-unit tenures, half a unit more or less changes no risk set): the
+              expected exposure if defections are spread evenly over the period;
+            * ``"start"``: one time unit (or the period, if shorter): the defector left in the first time unit
+              of the period, the most pessimistic reading that still keeps the defection in a risk set;
+            * a number in (0, 1]: that fraction of the period.
+
+            Customers still on the books are observed over the whole period whatever this says. The choice
+            moves every truncated estimate: compare ``"start"`` and ``"end"`` (e.g. with
+            :func:`churnsurv.snapshot_timing_range`) and report the range.
         **kwargs
             Passed to :meth:`from_frame` (``cause``, ``cause_map``, ``id``, ``segments``, ``values``...).
 
         Returns
         -------
         Tenures
-            With ``truncation`` set to a :class:`TruncationReport` (counts of truncated rows).
+            With ``truncation`` set to a :class:`TruncationReport` (counts of truncated rows, the timing rule).
+
+        Notes
+        -----
+        The curve estimated from a truncated snapshot is a **period life table**: it applies this period's
+        tenure-specific churn rates to a customer followed from sign-up, with no cohort or calendar effects. It
+        is not the experience of any cohort of customers.
         """
         owner = "Tenures.from_snapshot"
         if isinstance(period, bool) or not isinstance(period, numbers.Real):
@@ -451,7 +503,10 @@ class Tenures:
                 f"Column {tenure!r}: {int(long_joiners.sum())} customers with status {joined_l} have tenure "
                 f"longer than the period ({period:g}); they are treated as entering at 0.",
                 ChurnsurvWarning, stacklevel=find_stack_level())
-        snapshot_entry = np.where(is_joined, 0.0, np.maximum(t - float(period), 0.0))
+        exposure, timing = _churn_exposure(churn_timing, float(period), t, owner)
+        is_churned = st.isin(churned_l).to_numpy()
+        observed_for = np.where(is_churned, exposure, float(period))
+        snapshot_entry = np.where(is_joined, 0.0, np.maximum(t - observed_for, 0.0))
         entry = snapshot_entry if truncate else np.zeros(len(t))
         work = pd.DataFrame({"__entry": entry, "__event": st.isin(churned_l).to_numpy()}, index=frame.index)
         merged = pd.concat([frame, work], axis=1)
@@ -460,7 +515,8 @@ class Tenures:
         n_trunc = int((snapshot_entry > 0).sum())
         out.truncation = TruncationReport(
             period=float(period), n_rows=len(t), n_truncated=n_trunc, n_joined=int(is_joined.sum()),
-            n_entry_zero=int(len(t) - n_trunc), applied=bool(truncate))
+            n_entry_zero=int(len(t) - n_trunc), applied=bool(truncate), churn_timing=timing,
+            churn_exposure=float(exposure), n_churned=int(is_churned.sum()))
         return out
 
     # ------------------------------------------------------------------ views

@@ -27,16 +27,27 @@ def test_maven_taxonomy_mapping():
 
 def test_maven_snapshot_truncation_counts():
     raw = load_maven_telco(raw=True)
-    t = load_maven_telco(truncate=True)
     tenure = raw["Tenure in Months"].to_numpy(float)
     joined = (raw["Customer Status"] == "Joined").to_numpy()
-    expected_entry = np.where(joined, 0.0, np.maximum(tenure - 3, 0.0))
+    churned = (raw["Customer Status"] == "Churned").to_numpy()
+    # default: defectors left in the middle of the quarter (2 whole months observed), others observed 3 months
+    t = load_maven_telco(truncate=True)
+    expected_entry = np.where(joined, 0.0, np.maximum(tenure - np.where(churned, 2, 3), 0.0))
     np.testing.assert_array_equal(t.data["entry"].to_numpy(), expected_entry)
-    assert t.truncation.n_truncated == int((expected_entry > 0).sum()) == 5992
+    assert t.truncation.n_truncated == int((expected_entry > 0).sum())
+    assert t.truncation.churn_timing == "middle" and t.truncation.churn_exposure == 2
+    # the most optimistic rule (defectors observed the whole quarter): the rule before 0.2
+    end = load_maven_telco(truncate=True, churn_timing="end")
+    expected_end = np.where(joined, 0.0, np.maximum(tenure - 3, 0.0))
+    np.testing.assert_array_equal(end.data["entry"].to_numpy(), expected_end)
+    assert end.truncation.n_truncated == int((expected_end > 0).sum()) == 5992
+    start = load_maven_telco(truncate=True, churn_timing="start")
+    expected_start = np.where(joined, 0.0, np.maximum(tenure - np.where(churned, 1, 3), 0.0))
+    np.testing.assert_array_equal(start.data["entry"].to_numpy(), expected_start)
     assert t.truncation.n_joined == 454 and t.truncation.applied
     naive = load_maven_telco()
     assert (naive.data["entry"] == 0).all()
-    assert naive.truncation.n_truncated == 5992 and not naive.truncation.applied
+    assert naive.truncation.n_truncated == t.truncation.n_truncated and not naive.truncation.applied
     assert "WITHOUT left truncation" in str(naive.truncation)
 
 
@@ -53,7 +64,9 @@ def test_ibm_loader():
     assert t.n_customers == 7043 and t.n_events == 1869
     assert t.data["exit"].min() == 0  # 11 customers with tenure 0 are kept
     assert int((t.data["exit"] == 0).sum()) == 11
-    assert t.data["Total Charges"].isna().sum() == 11
+    assert t.values == ("Monthly Charges",)  # the cumulative columns are not offered by default
+    with_totals = load_ibm_telco(values=["Monthly Charges", "Total Charges"])
+    assert with_totals.data["Total Charges"].isna().sum() == 11
     with pytest.raises(ValueError, match="'period' parameter of load_ibm_telco"):
         load_ibm_telco(truncate=True)
     tr = load_ibm_telco(truncate=True, period=1)

@@ -756,11 +756,13 @@ class TestFromDates:
 
 
 # ====================================================================== snapshots: the bundled Maven file
-def expected_maven(maven: pd.DataFrame, period: float = 3.0) -> pd.DataFrame:
-    """entry / exit / event computed directly from the raw CSV."""
+def expected_maven(maven: pd.DataFrame, period: float = 3.0, churned_for: float = 2.0) -> pd.DataFrame:
+    """entry / exit / event computed directly from the raw CSV (defectors observed ``churned_for`` months of the
+    quarter: 2 under the default rule, "middle")."""
     tenure = maven[MAVEN_TENURE].astype(float)
     status = maven[MAVEN_STATUS]
-    entry = np.where(status == "Joined", 0.0, np.maximum(tenure - period, 0.0))
+    observed = np.where(status == "Churned", churned_for, period)
+    entry = np.where(status == "Joined", 0.0, np.maximum(tenure - observed, 0.0))
     return pd.DataFrame({"id": maven[MAVEN_ID], "entry": entry, "exit": tenure, "event": status == "Churned"})
 
 
@@ -808,17 +810,20 @@ class TestFromSnapshot:
         n_truncated = int((exp["entry"] > 0).sum())
         assert rep == TruncationReport(period=3.0, n_rows=7043, n_truncated=n_truncated,
                                        n_joined=int((maven[MAVEN_STATUS] == "Joined").sum()),
-                                       n_entry_zero=7043 - n_truncated)
-        # by hand: every "Stayed" has tenure >= 4; churners with tenure > 3 are truncated
+                                       n_entry_zero=7043 - n_truncated, churn_timing="middle", churn_exposure=2.0,
+                                       n_churned=1869)
+        # by hand: every "Stayed" has tenure >= 4; churners are observed 2 months, so those with tenure > 2 are
+        # truncated
         stayed = (maven[MAVEN_STATUS] == "Stayed").sum()
-        churned_long = ((maven[MAVEN_STATUS] == "Churned") & (maven[MAVEN_TENURE] > 3)).sum()
-        assert rep.n_truncated == stayed + churned_long == 5992
+        churned_long = ((maven[MAVEN_STATUS] == "Churned") & (maven[MAVEN_TENURE] > 2)).sum()
+        assert rep.n_truncated == stayed + churned_long
         assert rep.n_joined == 454
-        assert rep.n_entry_zero == 1051
+        assert rep.n_entry_zero == 7043 - rep.n_truncated
         text = str(rep)
-        assert "5,992 of 7,043" in text and "1,051" in text and "454 joined" in text and "tenure - 3" in text
+        assert f"{rep.n_truncated:,} of 7,043" in text and "454 joined" in text and "tenure - 3" in text
+        assert "tenure - 2" in text and "middle of the period" in text and "period life table" in text
         assert maven_tenures.is_truncated
-        assert "5,992 left-truncated" in repr(maven_tenures)
+        assert f"{rep.n_truncated:,} left-truncated" in repr(maven_tenures)
 
     def test_no_truncation(self, maven, maven_kwargs):
         t = Tenures.from_snapshot(maven, truncate=False, **maven_kwargs)
@@ -826,7 +831,7 @@ class TestFromSnapshot:
         assert not t.is_truncated
         # the report says what the snapshot reading would truncate, and that it was not applied
         assert t.truncation.applied is False
-        assert t.truncation.n_truncated == 5992 and t.truncation.n_entry_zero == 1051
+        assert t.truncation.n_truncated == int((expected_maven(maven)["entry"] > 0).sum())
         assert "WITHOUT left truncation" in str(t.truncation)
         assert t.data["exit"].tolist() == maven[MAVEN_TENURE].astype(float).tolist()
         assert t.n_events == 1869
@@ -852,14 +857,44 @@ class TestFromSnapshot:
     def test_custom_status_labels(self):
         df = pd.DataFrame({"t": [5, 2, 1, 8], "st": ["gone", "new", "new", "active"]})
         t = Tenures.from_snapshot(df, tenure="t", status="st", period=3, churned="gone", joined="new",
-                                  stayed=["active"])
+                                  stayed=["active"], churn_timing="end")
         assert t.data["entry"].tolist() == [2.0, 0.0, 0.0, 5.0]
         assert t.data["event"].tolist() == [True, False, False, False]
 
     def test_tenure_within_the_period_enters_at_zero(self):
         df = pd.DataFrame({"t": [3, 2, 0, 3.5], "st": ["Stayed", "Churned", "Churned", "Stayed"]})
-        t = Tenures.from_snapshot(df, tenure="t", status="st", period=3)
+        t = Tenures.from_snapshot(df, tenure="t", status="st", period=3, churn_timing="end")
         assert t.data["entry"].tolist() == [0.0, 0.0, 0.0, 0.5]
+
+    @pytest.mark.parametrize(("timing", "entries"), [
+        ("end", [7.0, 2.0, 0.0, 0.0, 0.0]),      # the defectors observed the whole quarter
+        ("middle", [7.0, 3.0, 0.0, 0.0, 0.0]),   # 2 of the 3 months (ceil(3 / 2): whole months)
+        ("start", [7.0, 4.0, 1.0, 0.0, 0.0]),    # their last month only
+        (0.5, [7.0, 3.5, 0.5, 0.0, 0.0]),        # a fraction of the period: 1.5 months
+    ])
+    def test_churn_timing(self, timing, entries):
+        df = pd.DataFrame({"t": [10, 5, 2, 1, 2], "st": ["Stayed", "Churned", "Churned", "Churned", "Joined"]})
+        t = Tenures.from_snapshot(df, tenure="t", status="st", period=3, churn_timing=timing)
+        assert t.data["entry"].tolist() == entries
+        assert (t.data["exit"] > t.data["entry"]).all()  # every defection stays in a risk set
+        assert t.truncation.n_churned == 3 and t.truncation.churn_exposure == 5 - entries[1]
+
+    def test_churn_timing_moves_the_estimate_in_the_stated_direction(self, maven, maven_kwargs):
+        # "end" observes defectors longest before they leave: the lowest hazard, the most optimistic survival
+        from churnsurv import KaplanMeier
+        kw = {k: v for k, v in maven_kwargs.items() if k != "segments"}
+        s12 = {timing: KaplanMeier().fit(Tenures.from_snapshot(maven, churn_timing=timing, **kw)).predict([12])
+               ["estimate"].iloc[0] for timing in ("start", "middle", "end")}
+        assert s12["start"] < s12["middle"] < s12["end"]
+
+    def test_churn_timing_bad_values(self, maven, maven_kwargs):
+        with pytest.raises(ValueError, match=r"'churn_timing' parameter of Tenures.from_snapshot must be one of"):
+            Tenures.from_snapshot(maven, churn_timing="late", **maven_kwargs)
+        with pytest.raises(ValueError, match=r"'churn_timing' parameter .* fraction of the period in \(0, 1\]\. "
+                                             r"Got 1\.5 instead"):
+            Tenures.from_snapshot(maven, churn_timing=1.5, **maven_kwargs)
+        with pytest.raises(TypeError, match="'churn_timing' parameter"):
+            Tenures.from_snapshot(maven, churn_timing=True, **maven_kwargs)
 
     def test_long_joiners_warn(self):
         df = pd.DataFrame({"t": [2, 7, 9], "st": ["Joined", "Joined", "Stayed"]})
@@ -887,7 +922,9 @@ class TestFromSnapshot:
     def test_period_in_weeks(self):
         df = pd.DataFrame({"t": [20, 10, 13], "st": ["Stayed", "Churned", "Joined"]})
         t = Tenures.from_snapshot(df, tenure="t", status="st", period=13, time_unit="week")
-        assert t.data["entry"].tolist() == [7.0, 0.0, 0.0]
+        assert t.data["entry"].tolist() == [7.0, 3.0, 0.0]  # the defector observed ceil(13 / 2) = 7 weeks
+        end = Tenures.from_snapshot(df, tenure="t", status="st", period=13, time_unit="week", churn_timing="end")
+        assert end.data["entry"].tolist() == [7.0, 0.0, 0.0]
         assert t.time_unit == "week"
         assert t.truncation.period == 13.0
 

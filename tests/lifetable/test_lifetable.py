@@ -208,7 +208,8 @@ def test_maven_at_risk(maven_tenures, maven):
     table = lt.table.set_index("time")
     tenure = maven["Tenure in Months"].to_numpy(float)
     joined = (maven["Customer Status"] == "Joined").to_numpy()
-    entry = np.where(joined, 0.0, np.maximum(tenure - 3, 0.0))
+    churned = (maven["Customer Status"] == "Churned").to_numpy()
+    entry = np.where(joined, 0.0, np.maximum(tenure - np.where(churned, 2, 3), 0.0))  # churn_timing="middle"
     for t in [1, 2, 3, 4, 12, 36, 72]:
         assert table.loc[t, "n_at_risk"] == ((entry < t) & (t <= tenure)).sum()
     assert table["n_events"].sum() == 1869
