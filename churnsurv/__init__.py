@@ -49,6 +49,7 @@ from churnsurv.nonparametric import (
     pairwise_logrank,
     restricted_mean,
     smoothed_hazard,
+    snapshot_timing_range,
 )
 from churnsurv.plotting import (
     add_at_risk_table,
@@ -123,5 +124,6 @@ __all__ = [
     "simulate_churn",
     "simulate_fine_gray",
     "smoothed_hazard",
+    "snapshot_timing_range",
     "tenure_confounding",
 ]

@@ -559,6 +559,33 @@ class Tenures:
         return Tenures(data, segments=self.segments, values=self.values, causes=self.causes,
                        time_unit=self.time_unit, spells=self.spells, truncation=None, source=self.source)
 
+    def with_churn_timing(self, churn_timing) -> Tenures:
+        """The same snapshot read with another assumption about when in the period the defectors left.
+
+        Only for a tenure table built by :meth:`from_snapshot` with ``truncate=True``: the defectors' entries
+        become ``max(exit - exposure, 0)`` for the new rule (see ``churn_timing`` there); every other row is
+        unchanged. Use it to report a snapshot estimate under ``"start"`` and ``"end"`` as a range
+        (:func:`churnsurv.snapshot_timing_range` does that for the headline numbers).
+        """
+        owner = "Tenures.with_churn_timing"
+        rep = self.truncation
+        if rep is None or not rep.applied:
+            raise ValueError(f"{owner} needs a tenure table read as a truncated snapshot "
+                             "(Tenures.from_snapshot(..., truncate=True)); this one is not.")
+        d = self.data
+        exit_t = d["exit"].to_numpy(float)
+        exposure, timing = _churn_exposure(churn_timing, rep.period, exit_t, owner)
+        data = d.copy()
+        event = d["event"].to_numpy(bool)
+        data.loc[event, "entry"] = np.maximum(exit_t[event] - exposure, 0.0)
+        n_trunc = int((data["entry"] > 0).sum())
+        truncation = TruncationReport(
+            period=rep.period, n_rows=rep.n_rows, n_truncated=n_trunc, n_joined=rep.n_joined,
+            n_entry_zero=rep.n_rows - n_trunc, applied=True, churn_timing=timing, churn_exposure=float(exposure),
+            n_churned=rep.n_churned)
+        return Tenures(data, segments=self.segments, values=self.values, causes=self.causes,
+                       time_unit=self.time_unit, spells=self.spells, truncation=truncation, source=self.source)
+
     def subset(self, mask) -> Tenures:
         """A tenure table of the rows where ``mask`` is True (categories kept)."""
         data = self.data.loc[np.asarray(mask, dtype=bool)].reset_index(drop=True)

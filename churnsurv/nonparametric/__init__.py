@@ -5,6 +5,7 @@
 * :mod:`~churnsurv.nonparametric.period_hazard`: per-period hazards;
 * :mod:`~churnsurv.nonparametric.smoothing`: kernel-smoothed hazards;
 * :mod:`~churnsurv.nonparametric.logrank`: the log-rank family of tests;
+* :mod:`~churnsurv.nonparametric.snapshot`: the range a snapshot's unknown defection timing puts on the numbers;
 * :mod:`~churnsurv.nonparametric.intervals`, :mod:`~churnsurv.nonparametric.quantiles`: confidence intervals,
   quantiles and restricted means shared by the estimators.
 """
@@ -14,6 +15,7 @@ from churnsurv.nonparametric.survival import KaplanMeier, kaplan_meier, restrict
 from churnsurv.nonparametric.logrank import TestResult, adjust_pvalues, logrank_test, pairwise_logrank
 from churnsurv.nonparametric.cumulative_hazard import NelsonAalen, nelson_aalen
 from churnsurv.nonparametric.smoothing import SmoothedHazard, smoothed_hazard
+from churnsurv.nonparametric.snapshot import snapshot_timing_range
 
 __all__ = [
     "DiscreteHazard",
@@ -29,4 +31,5 @@ __all__ = [
     "pairwise_logrank",
     "restricted_mean",
     "smoothed_hazard",
+    "snapshot_timing_range",
 ]
