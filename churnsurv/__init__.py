@@ -17,7 +17,14 @@ from churnsurv.competing import (
     cumulative_incidence,
     gray_test,
 )
-from churnsurv.data import DEFAULT_TAXONOMY, CauseMap, Tenures, TruncationReport, tenure_confounding
+from churnsurv.data import (
+    DEFAULT_TAXONOMY,
+    CauseMap,
+    Tenures,
+    TruncationReport,
+    tenure_association,
+    tenure_confounding,
+)
 from churnsurv.data.simulate import (
     ChurnScenario,
     Hazard,
@@ -125,5 +132,6 @@ __all__ = [
     "simulate_fine_gray",
     "smoothed_hazard",
     "snapshot_timing_range",
+    "tenure_association",
     "tenure_confounding",
 ]

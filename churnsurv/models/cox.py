@@ -16,9 +16,10 @@ from scipy.stats import norm
 
 from churnsurv._base import BaseEstimator
 from churnsurv.models.formula import _encode, _parse_formula, _Spec
-from churnsurv._validation import check_conf_level, check_is_fitted, data_error, param_error
-from churnsurv.exceptions import StatisticalWarning
+from churnsurv._validation import check_conf_level, check_is_fitted, data_error, find_stack_level, param_error
+from churnsurv.data.association import tenure_association
 from churnsurv.data.tenures import Tenures, _as_list
+from churnsurv.exceptions import StatisticalWarning, TenureConfoundingWarning
 
 __all__ = ["CauseSpecificCox"]
 
@@ -126,6 +127,7 @@ class CauseSpecificCox(BaseEstimator):
                 spec.categorical, spec.reference = True, reference[spec.column]
         x, design = _encode(frame.reset_index(drop=True), specs, ids)
         terms = list(design.terms)
+        _warn_cumulative(data, [spec.column for spec in specs])
 
         has_causes = "cause" in d.columns and len(data.causes) > 0
         causes = _as_list(self.causes) if self.causes is not None else (list(data.causes) if has_causes else ["any"])
@@ -183,3 +185,19 @@ class CauseSpecificCox(BaseEstimator):
         """The hazard-ratio table."""
         check_is_fitted(self, "hazard_ratios_")
         return self.hazard_ratios_.copy()
+
+
+def _warn_cumulative(data: Tenures, columns: list) -> None:
+    """Warn when a numeric covariate is a cumulative column (a total that grows with tenure)."""
+    numeric = [c for c in dict.fromkeys(columns)
+               if c in data.data.columns and c not in data.segments and pd.api.types.is_numeric_dtype(data.data[c])]
+    if not numeric:
+        return
+    table = tenure_association(data, numeric, warn=False)
+    cumulative = table.loc[table["cumulative"], "column"].tolist()
+    if cumulative:
+        warnings.warn(
+            f"Covariates {cumulative} grow with tenure (rank correlation >= 0.7 while their per-period rate does "
+            "not): they are totals measured at the snapshot, not baseline covariates, so their hazard ratios "
+            "measure tenure itself. Use the per-period rate (e.g. a monthly charge) instead.",
+            TenureConfoundingWarning, stacklevel=find_stack_level())
