@@ -16,6 +16,7 @@ from scipy.stats import norm
 
 from churnsurv._base import BaseEstimator
 from churnsurv.models.formula import _encode, _parse_formula, _Spec
+from churnsurv.models.ph_check import proportional_hazards_test
 from churnsurv._validation import check_conf_level, check_is_fitted, data_error, find_stack_level, param_error
 from churnsurv.data.association import tenure_association
 from churnsurv.data.tenures import Tenures, _as_list
@@ -48,6 +49,10 @@ class CauseSpecificCox(BaseEstimator):
         Design-matrix terms, e.g. ``Contract[One Year]``.
     n_events_ : dict
         Events per cause.
+    proportional_hazards_ : pandas.DataFrame
+        The proportional-hazards check of each model (:func:`~churnsurv.models.ph_check.proportional_hazards_test`,
+        scaled Schoenfeld residuals against :math:`1 - \\hat S(t-)`): one row per (cause, term) plus a
+        ``GLOBAL`` row per cause, ``cause, term, rho, statistic, dof, p_value, advice``. Empty for weighted fits.
 
     Notes
     -----
@@ -147,7 +152,7 @@ class CauseSpecificCox(BaseEstimator):
             base["__entry"] = d["entry"].to_numpy(float)
         if weighted:
             base["__weight"] = d["weight"].to_numpy(float)
-        rows, models, n_events = [], {}, {}
+        rows, models, n_events, ph_rows = [], {}, {}, []
         z = norm.ppf(0.5 + conf / 2)
         for cause in causes:
             ev = event if cause == "any" else event & (d["cause"].astype(object) == cause).to_numpy()
@@ -174,6 +179,11 @@ class CauseSpecificCox(BaseEstimator):
                 "ci_lower": np.exp(coef - z * se), "ci_upper": np.exp(coef + z * se),
                 "z": coef / se, "p_value": 2 * norm.sf(np.abs(coef / se))}))
             models[cause] = cph
+            if not weighted:
+                ph = proportional_hazards_test(x, d["entry"].to_numpy(float), d["exit"].to_numpy(float), ev,
+                                               coef, cph.variance_matrix_.to_numpy(), terms=terms)
+                ph_rows.append(ph.assign(cause=cause))
+        self.proportional_hazards_ = _ph_table(ph_rows)
         self.hazard_ratios_ = pd.concat(rows, ignore_index=True)
         self.lifelines_models_ = models
         self.terms_ = terms
@@ -185,6 +195,21 @@ class CauseSpecificCox(BaseEstimator):
         """The hazard-ratio table."""
         check_is_fitted(self, "hazard_ratios_")
         return self.hazard_ratios_.copy()
+
+
+def _ph_table(rows: list) -> pd.DataFrame:
+    cols = ["cause", "term", "rho", "statistic", "dof", "p_value", "advice"]
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    table = pd.concat(rows, ignore_index=True)
+    table["advice"] = [
+        ("proportional hazards not rejected at 5%" if p >= 0.05 else
+         "the model as a whole departs from proportional hazards: read the hazard ratios as tenure-averaged"
+         if term == "GLOBAL" else
+         f"the effect of {term} changes with tenure (rho {r:+.2f}): stratify on it, or estimate it per tenure "
+         "window (a landmark), rather than quote one hazard ratio")
+        for term, p, r in zip(table["term"], table["p_value"], table["rho"].fillna(0.0), strict=True)]
+    return table[cols]
 
 
 def _warn_cumulative(data: Tenures, columns: list) -> None:
