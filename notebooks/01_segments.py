@@ -28,6 +28,7 @@ churned_label = "Churned"
 joined_label = "Joined"
 stayed_label = "Stayed"
 snapshot_period = 3  # length of the snapshot period, in time units (a quarter of monthly data)
+churn_timing = "middle"  # when in the period a defector left: "middle", "end" (most optimistic) or "start"
 cause_col = "Churn Category"
 cause_mapping = "maven_categories"  # "maven_categories", "telco_reasons", or None for raw labels
 segment_cols = ["Contract", "Internet Type", "Payment Method"]
@@ -50,8 +51,9 @@ from churnsurv.reporting import save_figure, save_table, save_text, use_style
 
 use_style()
 PARAMS = {k: v for k, v in dict(globals()).items() if k in {
-    "data_path", "duration_col", "status_col", "event_col", "snapshot_period", "cause_col", "cause_mapping",
-    "segment_cols", "ordered_segment", "pitfall_col", "reading", "time_unit", "horizon", "survival_times"}}
+    "data_path", "duration_col", "status_col", "event_col", "snapshot_period", "churn_timing", "cause_col",
+    "cause_mapping", "segment_cols", "ordered_segment", "pitfall_col", "reading", "time_unit", "horizon",
+    "survival_times"}}
 
 
 def note(name, text, title):
@@ -64,8 +66,8 @@ def read(truncate):
     segs = list(dict.fromkeys(segment_cols + ([pitfall_col] if pitfall_col else [])))
     return cs.datasets.read_tenures(
         data_path, duration=duration_col, event=event_col, status=status_col, period=snapshot_period,
-        truncate=truncate, churned=churned_label, joined=joined_label, stayed=stayed_label, cause=cause_col,
-        cause_map=cause_mapping, segments=segs, time_unit=time_unit)
+        truncate=truncate, churn_timing=churn_timing, churned=churned_label, joined=joined_label,
+        stayed=stayed_label, cause=cause_col, cause_map=cause_mapping, segments=segs, time_unit=time_unit)
 
 
 naive = read(truncate=False)
@@ -82,6 +84,9 @@ print(truncated.truncation if truncated.truncation else "not a snapshot: no trun
 # long-tenure customers in the file are the survivors of cohorts whose defectors we never see. Read naively, every
 # customer counts as followed from sign-up; read as a snapshot, each enters observation at the period's start
 # (left truncation). The two readings answer different questions under different assumptions.
+#
+# The snapshot curve is a **period life table**: it applies this period's tenure-specific churn rates to a customer
+# followed from sign-up, with no cohort or calendar effects. It is not the experience of any one cohort.
 
 # %%
 km_naive = cs.KaplanMeier().fit(naive)
@@ -123,8 +128,9 @@ read as the snapshot it is, it is {fmt(m_t)}. {n_trunc:,} of {len(truncated):,} 
 after sign-up. In the snapshot period {naive.n_events:,} of {len(naive):,} customers ({naive.n_events / len(naive):.1%})
 left, and under the snapshot reading {early:.1%} of new customers leave within their first {snapshot_period:g}
 {time_unit}s. The naive reading assumes no customer left before the period, so it overstates survival; the snapshot
-reading assumes customers who left earlier behaved like those we see. Neither is the truth about a real firm: the
-analyst decides which assumptions fit their data.
+reading is a period life table: it applies this period's tenure-specific churn rates to a customer followed from
+sign-up, with no cohort or calendar effects, and it assumes customers who left earlier behaved like those we see.
+Neither is the truth about a real firm: the analyst decides which assumptions fit their data.
 """
 else:
     reading_text = f"""
@@ -135,6 +141,40 @@ a snapshot of customers on the books during a period, give `status_col` and `sna
 truncation would overstate survival.
 """
 note("01c_readings", reading_text, "Naive and snapshot readings")
+
+# %% [markdown]
+# ### When in the period did the defectors leave?
+#
+# A snapshot gives each defector's tenure at defection but not the date, so how long they were observed before
+# leaving is uncertain by up to the period's length. This report assumes they left in the middle of the period
+# (`churn_timing`); leaving at its start or its end are the extremes, and they move every snapshot number. The
+# table gives the headline numbers under all three.
+
+# %%
+if truncated.truncation is not None and truncated.truncation.applied:
+    timing = cs.snapshot_timing_range(truncated, by=segment_cols[0], lost_within=[snapshot_period], tau=horizon)
+    save_table(timing, "01d_snapshot_timing", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE],
+               float_format="%.3f",
+               caption=f"Snapshot reading by {segment_cols[0]}: share lost within {snapshot_period:g} {time_unit}s, "
+                       f"median tenure and restricted mean tenure within {horizon} {time_unit}s with the defectors "
+                       "leaving at the start, the middle or the end of the period; low and high give the range.")
+    lost = timing[timing["quantity"] == f"lost_within_{snapshot_period:g}"]
+    rmst_rows = timing[timing["quantity"] == f"rmst_{horizon:g}"]
+    lines = "\n".join(
+        f"- {r[segment_cols[0]]}: {r['middle']:.1%} lost within {snapshot_period:g} {time_unit}s "
+        f"(range {r['low']:.1%} to {r['high']:.1%}); restricted mean tenure "
+        f"{m['middle']:.1f} {time_unit}s (range {m['low']:.1f} to {m['high']:.1f})"
+        for (_, r), (_, m) in zip(lost.iterrows(), rmst_rows.iterrows(), strict=True))
+    note("01d_timing", f"""
+**Snapshot timing.** The snapshot does not say when in the {snapshot_period:g}-{time_unit} period each of the
+{truncated.truncation.n_churned:,} defectors left. Assuming the {churn_timing} of the period, and in brackets the
+range from "at its start" (most pessimistic) to "at its end" (most optimistic):
+
+{lines}
+""", "Snapshot timing of defections")
+    timing
+else:
+    print("Not a truncated snapshot: the timing of defections within a period does not arise.")
 
 # %% [markdown]
 # ## Survival by segment
@@ -154,9 +194,10 @@ for col in segment_cols:
 # %% [markdown]
 # ## Median and restricted mean tenure
 #
-# The median is the tenure by which half the customers have left; it does not exist when fewer than half leave
-# within the data. The restricted mean tenure within a horizon (RMST) always exists: it is the expected number of
-# periods a customer stays within the horizon, the area under the survival curve.
+# The median is the tenure at which the estimated survival curve falls to one half; it is "not reached" when the
+# estimated survival stays above 0.5 over the whole follow-up. The restricted mean tenure within a horizon (RMST)
+# always exists: it is the expected number of periods a customer stays within the horizon, the area under the
+# survival curve (one horizon for every segment).
 
 # %%
 summary = pd.concat([
@@ -252,13 +293,23 @@ tests
 
 # %%
 n_sig = int((pairs["p_adjusted"] < 0.05).sum())
-largest_p = tests.query("test == 'logrank'")["p_value"].max()
+# The pre-specified test is the log-rank test, one per segment column, Holm-adjusted across the columns; the
+# Peto-Peto and trend rows are descriptive (other weightings of the same comparison).
+primary = tests.query("test == 'logrank'").copy()
+primary["p_holm"] = cs.adjust_pvalues(primary["p_value"].to_numpy(), method="holm")
+n_cols_sig = int((primary["p_holm"] < 0.05).sum())
+worst_p = primary["p_holm"].max()
+n_total = len(tenures)
+size_note = (f"With {n_total:,} customers even small differences reach significance: read the curves and the "
+             "restricted means for size." if n_total >= 2_000 else
+             f"With {n_total:,} customers only large differences can be detected: a non-significant test is not "
+             "evidence of equal survival.")
 note("06_tests", f"""
-{"Every segment column differs" if largest_p < 0.05 else "Not every segment column differs"} in survival at the
-5% level (largest log-rank p-value {largest_p:.2g}).
-By {pair_col}, {n_sig} of {len(pairs)} pairs differ at the 5% level after Holm's
-adjustment.
-With thousands of customers, tiny differences are "significant": read the curves and the restricted means for size.
+Pre-specified test: the log-rank test of each of {len(primary)} segment columns, Holm-adjusted across them.
+{n_cols_sig} of {len(primary)} columns differ in survival at the 5% level (largest adjusted p-value {worst_p:.2g},
+{reading} reading). The Peto-Peto and trend tests in the table weight the same comparison differently and are
+descriptive. By {pair_col}, {n_sig} of {len(pairs)} pairs differ after Holm's adjustment within that column.
+{size_note}
 """, "Tests")
 
 # %% [markdown]
@@ -297,5 +348,7 @@ if pitfall_col:
     note("07_pitfall", f"""
 **`{pitfall_col}` is tenure in disguise.** Its levels occupy nearly disjoint tenure bands ({band_text}).
 churnsurv {"warned" if warned else "did not warn"} when the curves were drawn. Comparing these curves compares
-tenure bands, not offers; to study an offer's effect, compare customers of the same tenure who did and did not get it.
+tenure bands, not offers. To study an offer's effect, use a landmark analysis: take the customers still active at a
+chosen tenure (the landmark), compare those who had the offer by then with those who had not, and follow both from
+the landmark on. Stratifying on tenure bands instead would condition on the outcome.
 """, "Pitfall: segments determined by tenure")

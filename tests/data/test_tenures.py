@@ -715,18 +715,16 @@ class TestFromDates:
 
     def test_observed_from_defection_in_the_first_partial_month(self):
         # A customer who signed up on Jan 15 and left on Mar 10, with records kept from Mar 1: both the entry
-        # (Jan 15 -> Mar 1) and the exit (Jan 15 -> Mar 10) are 1 completed month.
-        # BUG (message): the error names the internal columns '__exit' and '__entry', which the caller
-        # never passed and cannot fix.
+        # (Jan 15 -> Mar 1) and the exit (Jan 15 -> Mar 10) are 1 completed month. The row enters one month
+        # earlier (entry 0, exit 1) so that the defection is in the risk set at month 1; no error is raised.
         df = pd.DataFrame({"start": ["2020-01-15"], "end": ["2020-03-10"]})
-        try:
-            t = Tenures.from_dates(df, start="start", end="end", as_of="2020-06-01", observed_from="2020-03-01")
-        except TenureDataError as err:
-            assert "__" not in str(err), str(err)
-            assert "'end'" in str(err) or "'start'" in str(err)
-        else:
-            row = t.data.iloc[0]
-            assert row["exit"] > row["entry"] or row["entry"] == 0
+        t = Tenures.from_dates(df, start="start", end="end", as_of="2020-06-01", observed_from="2020-03-01")
+        row = t.data.iloc[0]
+        assert (row["entry"], row["exit"], bool(row["event"])) == (0.0, 1.0, True)
+        # and one month later the same rule gives entry = exit - 1 with entry > 0
+        df = pd.DataFrame({"start": ["2020-01-15"], "end": ["2020-04-10"]})
+        t = Tenures.from_dates(df, start="start", end="end", as_of="2020-06-01", observed_from="2020-04-01")
+        assert (t.data.loc[0, "entry"], t.data.loc[0, "exit"]) == (1.0, 2.0)
 
     def test_explicit_event_column(self):
         df = pd.DataFrame({"start": ["2024-01-01", "2024-01-01"], "end": ["2024-03-01", "2024-03-01"],
