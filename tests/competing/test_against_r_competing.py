@@ -45,8 +45,8 @@ DATASETS = {  # dataset -> (input file, segment column, use entry)
 
 def _fixture(name: str) -> pd.DataFrame:
     path = FIXTURES / name
-    if not path.exists():
-        pytest.skip(f"fixture {name} not generated (run the scripts in tests/reference/)")
+    # a missing fixture is a failure, never a skip: the comparison must run in CI
+    assert path.exists(), f"fixture {name} is missing: run the scripts in tests/reference/ and commit the output"
     return pd.read_csv(path)
 
 
