@@ -90,7 +90,8 @@ class TestResult:
 
 # ---------------------------------------------------------------------- public functions
 def logrank_test(data, by, *, strata=None, weights: str = "logrank", rho: float | None = None,
-                 gamma: float | None = None, trend: bool = False, scores=None, **frame_kwargs) -> TestResult:
+                 gamma: float | None = None, trend: bool = False, scores=None, cause: str | None = None,
+                 **frame_kwargs) -> TestResult:
     """Test whether survival (equivalently, the hazard) is the same in every group.
 
     Parameters
@@ -114,6 +115,11 @@ def logrank_test(data, by, *, strata=None, weights: str = "logrank", rho: float 
     scores : sequence or mapping, optional
         Trend scores, one per group in the order of :attr:`TestResult.groups` (or a mapping from level to
         score). Default ``1, 2, ..., k`` in category order. Implies ``trend=True``.
+    cause : str, optional
+        Test the cause-specific hazard of this cause: its defections are the events and defections for other
+        causes are censored at their exit. This is the competing-risks test that left-truncated data allow
+        (Gray's test of the cumulative incidence needs right-censored data); it compares the rate of leaving for
+        the cause among customers still here, not the share eventually lost to it.
     **frame_kwargs
         Column keywords of :meth:`Tenures.from_frame` (``duration``, ``event``, ``entry``...) for a DataFrame.
 
@@ -202,6 +208,8 @@ def logrank_test(data, by, *, strata=None, weights: str = "logrank", rho: float 
     if scores is not None:
         trend = True
     lt = _as_table(data, by + strata, frame_kwargs)
+    if cause is not None:
+        lt = _cause_specific(lt, cause, owner)
     comp = _Components.from_life_table(lt, by, strata)
     comp.check_two_groups(owner)
     U, V, keep = comp.score(family, rho, gamma)
@@ -225,7 +233,8 @@ def logrank_test(data, by, *, strata=None, weights: str = "logrank", rho: float 
 
 
 def pairwise_logrank(data, by, *, adjust: str = "holm", strata=None, weights: str = "logrank",
-                     rho: float | None = None, gamma: float | None = None, **frame_kwargs) -> pd.DataFrame:
+                     rho: float | None = None, gamma: float | None = None, cause: str | None = None,
+                     **frame_kwargs) -> pd.DataFrame:
     """Compare every pair of groups with a (weighted) log-rank test, adjusting for multiplicity.
 
     Each pair is tested as :func:`logrank_test` would on the records of those two groups only (the pooled
@@ -233,7 +242,7 @@ def pairwise_logrank(data, by, *, adjust: str = "holm", strata=None, weights: st
 
     Parameters
     ----------
-    data, by, strata, weights, rho, gamma, **frame_kwargs
+    data, by, strata, weights, rho, gamma, cause, **frame_kwargs
         As in :func:`logrank_test`.
     adjust : {"holm", "bonferroni", "bh", "none"}
         Multiplicity adjustment of the p-values: Holm's step-down (default; controls the family-wise error
@@ -278,6 +287,8 @@ def pairwise_logrank(data, by, *, adjust: str = "holm", strata=None, weights: st
     family, rho, gamma = _check_weights(weights, rho, gamma, owner)
     check_one_of(adjust, "adjust", owner, ADJUST)
     lt = _as_table(data, by + strata, frame_kwargs)
+    if cause is not None:
+        lt = _cause_specific(lt, cause, owner)
     comp = _Components.from_life_table(lt, by, strata)
     comp.check_two_groups(owner)
     labels = _labels(comp.keys, by)
@@ -562,6 +573,18 @@ def _as_table(data, columns, frame_kwargs) -> LifeTable:
     if isinstance(data, Tenures) and not frame_kwargs:
         return life_table(data, columns)
     return as_life_table(data, columns, **frame_kwargs)
+
+
+def _cause_specific(lt: LifeTable, cause: str, owner: str) -> LifeTable:
+    """The life table with the defections of ``cause`` as the events and all other defections as censored."""
+    if cause not in lt.causes:
+        raise param_error("cause", owner, f"one of the life table's causes {list(lt.causes)}", cause)
+    table = lt.table.copy()
+    own = lt.cause_events[cause].to_numpy(float)
+    table["n_censored"] = table["n_censored"].to_numpy(float) + table["n_events"].to_numpy(float) - own
+    table["n_events"] = own
+    return LifeTable(table, lt.cause_events[[cause]].copy(), by=lt.by, causes=(cause,), time_unit=lt.time_unit,
+                     n_customers=lt.n_customers)
 
 
 def _match_rows(frame: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
