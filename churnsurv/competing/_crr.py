@@ -103,6 +103,13 @@ class _CRR:
         info = (self.x * (r * c)[:, None]).T @ self.x - (self.d[:, None] * xbar).T @ xbar
         return loglik, score, (info + info.T) / 2, r, s0, xbar
 
+    def hazard_jumps(self, b):
+        """Breslow jumps ``d_m / S0(tau_m)`` of the baseline (centred covariates) and ``d_m xbar_m / S0(tau_m)``,
+        the derivative of the jumps in ``-b``."""
+        _, _, _, _, s0, xbar = self.derivatives(b)
+        a = self.d / s0
+        return a, a[:, None] * xbar
+
     # ---- crrvv: influence of each subject on the score (eta_i + psi_i)
     def score_influence(self, b):
         _, _, _, r, s0, xbar = self.derivatives(b)

@@ -1,9 +1,11 @@
 """Fine-Gray regression: proportional subdistribution hazards for one cause of defection.
 
 :class:`FineGray` models the cumulative incidence of one cause (say, defection to a competitor) while the
-other causes compete. It is a NumPy re-implementation of ``cmprsk::crr`` (R. Gray): same estimating
-equation, same inverse-probability-of-censoring weights, same tie handling, same robust variance, so its
-numbers agree with ``crr`` to rounding (see ``tests/competing/test_against_r_finegray.py``).
+other causes compete. On right-censored data it is a NumPy re-implementation of ``cmprsk::crr`` (R. Gray):
+same estimating equation, same inverse-probability-of-censoring weights, same tie handling, same robust
+variance. On left-truncated (entry, exit] data it uses the time-dependent weights of Geskus (2011) and
+reproduces ``survival::finegray`` followed by a weighted ``coxph`` (private module ``_geskus``). Both agree
+with R to about 1e-12 (see ``tests/competing/test_against_r_finegray.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from churnsurv._validation import (
     param_error,
 )
 from churnsurv.competing._crr import _CRR
+from churnsurv.competing._geskus import _Geskus
 from churnsurv.data.tenures import Tenures
 from churnsurv.exceptions import StatisticalWarning, TenureDataError
 from churnsurv.models.formula import _Design, _encode, _encode_profiles, _parse_formula, _Spec
@@ -40,10 +43,12 @@ class ConvergenceWarning(StatisticalWarning):
 class FineGray(BaseEstimator):
     """Fine-Gray proportional subdistribution hazards regression for one cause of defection.
 
-    A re-implementation of ``cmprsk::crr``: inverse-probability-of-censoring weights from the Kaplan-Meier
-    estimate of the censoring distribution, Breslow handling of tied times, Newton-Raphson on the weighted
-    partial likelihood, and ``crr``'s robust (sandwich) variance, which includes the term from estimating
-    the censoring distribution.
+    On right-censored data, a re-implementation of ``cmprsk::crr``: inverse-probability-of-censoring weights
+    from the Kaplan-Meier estimate of the censoring distribution, Breslow handling of tied times,
+    Newton-Raphson on the weighted partial likelihood, and ``crr``'s robust (sandwich) variance, which includes
+    the term from estimating the censoring distribution. On left-truncated data (a tenure table with entries
+    after 0, e.g. from :meth:`Tenures.from_snapshot`), the weights of Geskus (2011), as
+    ``survival::finegray`` + ``coxph(..., weights = fgwt, id = id)`` computes them.
 
     Parameters
     ----------
@@ -51,8 +56,8 @@ class FineGray(BaseEstimator):
         The cause of interest (one of ``Tenures.causes``); the other causes compete.
     conf_level : float, default=0.95
         Level of the confidence intervals.
-    ties : {"breslow"}, default="breslow"
-        Tie handling (Breslow, as ``crr``).
+    ties : {"breslow", "efron"}, default="breslow"
+        Tie handling: Breslow (as ``crr``), or Efron (``coxph``'s default; only with Geskus weights).
     tol : float, default=1e-9
         Convergence criterion, ``crr``'s ``gtol``: stop when
         :math:`\\max_j |U_j| \\max(|\\beta_j|, 1) < \\max(|\\ell|, 1)\\,\\text{tol}` (``crr``'s default is 1e-6).
@@ -60,18 +65,27 @@ class FineGray(BaseEstimator):
         Maximum number of Newton-Raphson steps (``crr``'s default is 10).
     censoring_strata : str, optional
         Column whose levels get separate Kaplan-Meier estimates of the censoring distribution
-        (``crr``'s ``cengroup``), e.g. when the data cut-off differs between sales channels.
+        (``crr``'s ``cengroup``), e.g. when the data cut-off differs between sales channels. Only with
+        ``crr`` weights.
+    weighting : {"auto", "crr", "geskus"}, default="auto"
+        ``"crr"``: ``cmprsk::crr``'s weights (right-censored data only). ``"geskus"``: the time-dependent
+        weights of Geskus (2011) of ``survival::finegray``, for (entry, exit] data. ``"auto"``: ``"geskus"`` when
+        the data are left-truncated, else ``"crr"``; so on right-censored data the result equals ``crr``.
 
     Attributes
     ----------
     coef_ : pandas.DataFrame
         One row per term: ``term, coef, std_error, hazard_ratio, ci_lower, ci_upper`` (interval of the hazard
-        ratio), ``z, p_value``. Standard errors are ``crr``'s robust ones (``sqrt(diag(fit$var))``).
+        ratio), ``z, p_value``. Standard errors are ``crr``'s robust ones (``sqrt(diag(fit$var))``); with
+        Geskus weights, ``coxph``'s robust ones grouped by customer (the ``robust se`` of ``coxph(..., id = id)``).
     vcov_ : pandas.DataFrame
-        Robust covariance of the coefficients (``crr``'s ``fit$var``).
+        Robust covariance of the coefficients (``crr``'s ``fit$var``; with Geskus weights ``coxph``'s
+        ``fit$var`` with ``id = id``).
     naive_vcov_ : pandas.DataFrame
-        Inverse information (``crr``'s ``fit$invinf``): the model-based variance, which treats the IPCW
-        weights as known.
+        Inverse information (``crr``'s ``fit$invinf``; ``coxph``'s ``fit$naive.var``, printed as
+        ``se(coef)``): the model-based variance, which treats the weights as known.
+    weighting_ : str
+        ``"crr"`` or ``"geskus"``: the weights used.
     baseline_ : pandas.DataFrame
         ``time`` (distinct times of the cause), ``n_events``, ``jump`` (``crr``'s ``bfitj``) and
         ``cumulative_hazard``: the Breslow cumulative subdistribution hazard at covariates 0 (the
@@ -135,17 +149,31 @@ class FineGray(BaseEstimator):
     and the term from estimating :math:`G`, per censoring stratum) and on :math:`\\hat\\beta` (as above), as
     in Fine & Gray (1999, sec. 4). Their coverage is checked by simulation in ``tests/competing/test_finegray.py``.
 
-    **Left truncation is not supported** (nor is it by ``crr``): fitting a tenure table with entries after
-    0 raises an error. Fit ``tenures.naive()`` if reading the records as followed from sign-up is
-    acceptable, or use cause-specific hazard models, which handle delayed entry. ``survival::finegray``
-    supports (start, stop] data through time-dependent weights (Geskus 2011); churnsurv does not yet.
-    Case weights are not supported either.
+    **Left truncation** (Geskus 2011). A customer observed from :math:`L_i` (``entry``) is at risk on
+    :math:`(L_i, X_i]`; one who left for another cause at :math:`s = X_i` stays in the risk set at
+    :math:`t > s` with weight
 
-    **Differences from** ``survival::finegray``: ``finegray`` expands the data into (start, stop] rows with
-    time-dependent weights and leaves the fit to ``coxph(..., weights = fgwt)``. Point estimates agree with
-    ``crr`` (and this class) up to ``finegray``'s handling of ties between censoring and events; its
-    standard errors are the model-based or the robust ``coxph`` ones, which treat the weights as known,
-    so they differ slightly from ``crr``'s, whose variance carries the extra term :math:`\\psi_i`.
+    .. math::
+
+        w_i(t) = \\frac{\\hat G(t-)\\, \\hat H(t-)}{\\hat G(s-)\\, \\hat H(s-)},
+
+    :math:`\\hat G` the Kaplan-Meier estimate of the censoring distribution computed with delayed entry and
+    :math:`\\hat H(t-) = \\prod_{e \\ge t}\\{1 - d^L(e)/Y^L(e)\\}` the reverse-time product-limit estimate of the
+    entry distribution (:math:`d^L(e)` customers entering at :math:`e`, :math:`Y^L(e)` those with
+    :math:`L \\le e < X`), so customers who could only have been seen had they entered earlier are
+    represented. The coefficients maximise the weighted Cox partial likelihood over these risk sets (Efron or
+    Breslow), as ``coxph(Surv(fgstart, fgstop, fgstatus) ~ x, weights = fgwt)`` on ``finegray``'s expanded
+    data does; churnsurv evaluates the same sums without expanding the data. Conventions are those of
+    ``survival`` 3.5-3: an event tied with a censoring counts as before it in :math:`\\hat G` (``crr`` counts
+    it as at risk of censoring), and :math:`\\hat H` is used only when some entry is later than the first
+    exit. The standard errors are ``coxph``'s robust ones with ``id = id`` (one score residual per customer,
+    summed over its weighted rows), which treat the weights as known, as do the prediction intervals (whose
+    influence functions are then the martingale part and the coefficient part only). Calling ``coxph``
+    without ``id`` prints a "robust se" that treats the expanded rows of a customer as independent; it is
+    too small and is not reproduced. With ``weighting="geskus"`` on right-censored data, the estimates
+    equal ``crr``'s when no defection ties with a censoring; the standard errors differ slightly, since
+    ``crr``'s variance carries the extra term :math:`\\psi_i`. ``censoring_strata`` is not available with
+    Geskus weights. Case weights are not supported.
 
     Interpretation: :math:`e^{\\beta}` multiplies the subdistribution hazard, so it orders cumulative
     incidences (a ratio above 1 means more defections of this cause by any time); it is not a ratio of
@@ -182,19 +210,22 @@ class FineGray(BaseEstimator):
     array([0.19 , 0.293])
     """
 
-    def __init__(self, cause=None, conf_level=0.95, ties="breslow", tol=1e-9, max_iter=100, censoring_strata=None):
+    def __init__(self, cause=None, conf_level=0.95, ties="breslow", tol=1e-9, max_iter=100, censoring_strata=None,
+                 weighting="auto"):
         self.cause = cause
         self.conf_level = conf_level
         self.ties = ties
         self.tol = tol
         self.max_iter = max_iter
         self.censoring_strata = censoring_strata
+        self.weighting = weighting
 
     # ---- fitting
     def _check_params(self):
         owner = "FineGray"
         check_conf_level(self.conf_level, owner)
-        check_one_of(self.ties, "ties", owner, ("breslow",))
+        check_one_of(self.ties, "ties", owner, ("breslow", "efron"))
+        check_one_of(self.weighting, "weighting", owner, ("auto", "crr", "geskus"))
         if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real) or not 0 < self.tol < 1:
             raise param_error("tol", owner, "a float in (0, 1)", self.tol,
                               type_error=not isinstance(self.tol, numbers.Real) or isinstance(self.tol, bool))
@@ -236,10 +267,12 @@ class FineGray(BaseEstimator):
         Raises
         ------
         TenureDataError
-            Missing covariate values, left truncation, case weights, a constant or collinear term, or a term
+            Missing covariate values, left truncation with ``weighting="crr"``, case weights, a constant or
+            collinear term, or a term
             whose coefficient diverges (monotone likelihood: e.g. a level without events of the cause).
         ValueError
-            A cause not in the data, a bad formula or reference level.
+            A cause not in the data, a bad formula or reference level, Efron ties or ``censoring_strata`` with
+            the wrong weighting.
 
         Warns
         -----
@@ -250,11 +283,20 @@ class FineGray(BaseEstimator):
         tenures, frame = self._tenures(data, frame_kwargs)
         d = tenures.data
         ids = d["id"].to_numpy()
-        if tenures.is_truncated:
+        weighting = self.weighting
+        if weighting == "auto":
+            weighting = "geskus" if tenures.is_truncated else "crr"
+        if weighting == "crr" and tenures.is_truncated:
             raise data_error("entry", "left truncation (entry > 0)", (d["entry"] > 0).to_numpy(), ids,
-                             "FineGray (like cmprsk::crr) does not support delayed entry. Fit tenures.naive() "
-                             "to read the records as followed from sign-up (this overstates early retention "
-                             "for snapshot data), or use cause-specific hazard models, which handle it.")
+                             "weighting='crr' (cmprsk::crr) does not support delayed entry. Use "
+                             "weighting='geskus' (the default 'auto' does for such data), or fit tenures.naive() "
+                             "to read the records as followed from sign-up.")
+        if weighting == "crr" and self.ties == "efron":
+            raise ValueError("The 'ties' parameter of FineGray must be 'breslow' with weighting='crr' (cmprsk::crr "
+                             "has no Efron form). Got 'efron' instead; use weighting='geskus' for Efron ties.")
+        if weighting == "geskus" and self.censoring_strata is not None:
+            raise ValueError("The 'censoring_strata' parameter of FineGray must be None with Geskus weights "
+                             f"(left-truncated data or weighting='geskus'). Got {self.censoring_strata!r} instead.")
         if (d["weight"] != 1.0).any():
             raise data_error("weight", "case weights other than 1", (d["weight"] != 1.0).to_numpy(), ids,
                              "FineGray (like cmprsk::crr) does not support case weights; expand or drop them.")
@@ -289,7 +331,11 @@ class FineGray(BaseEstimator):
         design.center = x.mean(axis=0)
         xc = x - design.center
         self._check_design(xc, design)
-        crr = _CRR(d["exit"].to_numpy(dtype=float), status, xc, strata)
+        if weighting == "geskus":
+            crr = _Geskus(d["entry"].to_numpy(dtype=float), d["exit"].to_numpy(dtype=float), status, xc,
+                          ties=self.ties)
+        else:
+            crr = _CRR(d["exit"].to_numpy(dtype=float), status, xc, strata)
         crr.terms = list(design.terms)
         self._check_separation(crr, design, cause, x, status)
 
@@ -310,8 +356,7 @@ class FineGray(BaseEstimator):
         })
         self.vcov_ = pd.DataFrame(vcov, index=terms, columns=terms)
         self.naive_vcov_ = pd.DataFrame(inv_info, index=terms, columns=terms)
-        _, _, _, _, s0, _ = crr.derivatives(beta)
-        jump = crr.d / s0 * np.exp(-design.center @ beta)
+        jump = crr.hazard_jumps(beta)[0] * np.exp(-design.center @ beta)
         self.baseline_ = pd.DataFrame({"time": crr.tau, "n_events": crr.d.astype(int), "jump": jump,
                                        "cumulative_hazard": np.cumsum(jump)})
         self.loglik_ = loglik
@@ -322,6 +367,7 @@ class FineGray(BaseEstimator):
         self.terms_ = tuple(terms)
         self.reference_ = {k[0]: k[3] for k in design.kinds if k[1] == "categorical"}
         self.cause_ = cause
+        self.weighting_ = weighting
         self.n_obs_ = len(d)
         self.n_events_ = int(is_k.sum())
         self.n_competing_ = int((status == 2).sum())
@@ -452,6 +498,8 @@ class FineGray(BaseEstimator):
                                 f"{column} == {level!r}, so the coefficient of term {column}[{level}] diverges "
                                 "to -inf")
                     raise TenureDataError(f"Monotone likelihood (separation): {what}. {fix}", column=column)
+        if not isinstance(crr, _CRR):
+            return  # with Geskus weights a diverging numeric term shows as non-convergence
         x = crr.x
         n_tau = crr.tau.size
         rmax = np.concatenate([np.maximum.accumulate(x[::-1], axis=0)[::-1], np.full((1, crr.p), -np.inf)])
@@ -561,10 +609,9 @@ class FineGray(BaseEstimator):
         if self._moments is None:
             self._moments = crr.hazard_influence_moments(self._beta, self._infl_b)
         sa2, sab = self._moments
-        _, _, _, _, s0, xbar = crr.derivatives(self._beta)
-        a = crr.d / s0
+        a, ax = crr.hazard_jumps(self._beta)
         h0 = np.concatenate([[0.0], np.cumsum(a)])
-        hx = np.concatenate([np.zeros((1, crr.p)), np.cumsum(a[:, None] * xbar, axis=0)])
+        hx = np.concatenate([np.zeros((1, crr.p)), np.cumsum(ax, axis=0)])
         k = np.searchsorted(crr.tau, t, side="right")  # cause times <= t
         vb = self.vcov_.to_numpy()
         zq = norm.ppf(0.5 + self.conf_level / 2)
@@ -595,14 +642,20 @@ class FineGray(BaseEstimator):
         table["p_value"] = self.coef_["p_value"].map(lambda v: f"{v:.3g}")
         lr = 2 * (self.loglik_ - self.loglik_null_)
         ref = ", ".join(f"{k} = {v!r}" for k, v in self.reference_.items()) or "none"
+        if self.weighting_ == "geskus":
+            estimator = f"Geskus weights, survival::finegray + coxph estimator, {self.ties} ties"
+            se_kind = "robust standard errors grouped by customer (weights treated as known, as coxph)"
+        else:
+            estimator = "cmprsk::crr estimator"
+            se_kind = "robust (IPCW-corrected) standard errors"
         lines = [
-            f"Fine-Gray subdistribution hazards model for cause {self.cause_!r} (cmprsk::crr estimator)",
+            f"Fine-Gray subdistribution hazards model for cause {self.cause_!r} ({estimator})",
             f"  rows: {self.n_obs_:,}; {self.cause_!r} defections: {self.n_events_:,}; competing defections: "
             f"{self.n_competing_:,}; censored: {self.n_censored_:,}",
             f"  reference levels: {ref}",
             f"  converged: {self.converged_} after {self.n_iter_} iterations; log partial likelihood "
             f"{self.loglik_:.4f} (null {self.loglik_null_:.4f}; LR statistic {lr:.2f} on {len(self.terms_)} df)",
-            f"  robust (IPCW-corrected) standard errors; {self.conf_level:.0%} intervals of the hazard ratio",
+            f"  {se_kind}; {self.conf_level:.0%} intervals of the hazard ratio",
             "",
             table.to_string(index=False),
         ]
