@@ -104,14 +104,16 @@ def read_records(source: str | os.PathLike) -> tuple[pd.DataFrame, Path]:
 _NAMED_MAPS = {"maven_categories": CauseMap.maven_categories, "telco_reasons": CauseMap.telco_reasons}
 
 
-def read_tenures(source, *, duration: str, event: str | None = None, entry: str | None = None,
+def read_tenures(source, *, duration: str | None = None, event: str | None = None, entry: str | None = None,
                  status: str | None = None, period: float | None = None, truncate: bool = False,
                  churn_timing="middle", churned="Churned", joined="Joined", stayed="Stayed", cause: str | None = None,
                  cause_map=None, segments=(), values=(), id: str | None = None, censored=None,
-                 time_unit: str = "month") -> Tenures:
+                 time_unit: str = "month", start: str | None = None, end: str | None = None, as_of=None,
+                 observed_from=None) -> Tenures:
     """Read a file (or bundled dataset) straight into a tenure table: the door notebooks and the CLI use.
 
-    With ``status`` (and ``period``) the records are read as a churn snapshot
+    With ``start`` (sign-up date column), ``end`` (defection date column) and ``as_of`` (the data's cut-off) the
+    records are read from dates (:meth:`Tenures.from_dates`); with ``status`` (and ``period``) as a churn snapshot
     (:meth:`Tenures.from_snapshot`, truncated when ``truncate=True``); otherwise as durations
     (:meth:`Tenures.from_frame`).
 
@@ -125,6 +127,8 @@ def read_tenures(source, *, duration: str, event: str | None = None, entry: str 
         As in :meth:`Tenures.from_frame`.
     status, period, truncate, churn_timing, churned, joined, stayed
         As in :meth:`Tenures.from_snapshot`; ``status`` and ``period`` select the snapshot reading.
+    start, end, as_of, observed_from
+        As in :meth:`Tenures.from_dates` (``time_unit`` is its ``unit``); ``start`` selects the dates reading.
 
     Returns
     -------
@@ -140,7 +144,19 @@ def read_tenures(source, *, duration: str, event: str | None = None, entry: str 
         frame = frame.assign(**{"Internet Type": frame["Internet Type"].fillna("None")})
     common = dict(cause=cause, cause_map=cause_map, segments=list(segments), values=list(values), id=id,
                   time_unit=time_unit)
-    if status is not None:
+    if start is not None:
+        if end is None or as_of is None:
+            missing = "end" if end is None else "as_of"
+            raise param_error(missing, "read_tenures", "given with 'start' (dates reading)", None)
+        if time_unit not in ("month", "week", "day"):
+            raise param_error("time_unit", "read_tenures", "one of 'month', 'week', 'day' with dates", time_unit)
+        t = Tenures.from_dates(frame, start=start, end=end, as_of=as_of, unit=time_unit,
+                               observed_from=observed_from, event=event, **{k: v for k, v in common.items()
+                                                                            if k != "time_unit"})
+    elif duration is None:
+        raise param_error("duration", "read_tenures", "a column name (or give start, end and as_of for dates)",
+                          None)
+    elif status is not None:
         if period is None:
             raise param_error("period", "read_tenures", "the snapshot length when 'status' is given", period)
         t = Tenures.from_snapshot(frame, tenure=duration, status=status, period=period, truncate=truncate,

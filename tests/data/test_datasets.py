@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from churnsurv import datasets
-from churnsurv.datasets import load_fader_hardie, load_ibm_telco, load_maven_telco
+from churnsurv.datasets import load_fader_hardie, load_ibm_telco, load_maven_telco, read_tenures
 
 
 def test_maven_counts_match_the_published_file():
@@ -107,3 +107,19 @@ def test_raw_frames_are_unedited():
     raw = load_maven_telco(raw=True)
     direct = pd.read_csv(datasets.dataset_path("maven_telco"), keep_default_na=False, na_values=[""])
     pd.testing.assert_frame_equal(raw, direct)
+
+
+def test_read_tenures_from_dates(tmp_path):
+    path = tmp_path / "customers.csv"
+    pd.DataFrame({"signup": ["2023-01-15", "2023-03-01", "2023-06-10", "2024-01-01"],
+                  "cancel": ["2023-08-01", None, "2024-02-01", None],
+                  "plan": ["a", "b", "a", "b"]}).to_csv(path, index=False)
+    t = read_tenures(path, start="signup", end="cancel", as_of="2024-06-30", segments=["plan"])
+    # completed calendar months from sign-up to cancel (or to the as-of date for active customers)
+    assert t.data["exit"].tolist() == [6.0, 15.0, 7.0, 5.0]
+    assert t.data["event"].tolist() == [True, False, True, False]
+    assert t.source == str(path)
+    with pytest.raises(ValueError, match="'as_of' parameter of read_tenures"):
+        read_tenures(path, start="signup", end="cancel")
+    with pytest.raises(ValueError, match="'duration' parameter of read_tenures"):
+        read_tenures(path, event="cancel")
