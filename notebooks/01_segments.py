@@ -24,6 +24,9 @@ data_path = "maven_telco"  # a bundled dataset name, or the path of your CSV/Par
 duration_col = "Tenure in Months"  # tenure at defection or at the end of the snapshot
 status_col = "Customer Status"  # snapshot status; set to None and give event_col for plain durations
 event_col = None  # 0/1 or bool defection flag, used when status_col is None
+start_col = None  # sign-up date column: read the file from dates (with end_col and as_of) instead of durations
+end_col = None  # defection (cancel) date column, empty for active customers
+as_of = None  # the data's cut-off date, e.g. "2024-06-30"
 churned_label = "Churned"
 joined_label = "Joined"
 stayed_label = "Stayed"
@@ -51,7 +54,8 @@ from churnsurv.reporting import save_figure, save_table, save_text, use_style
 
 use_style()
 PARAMS = {k: v for k, v in dict(globals()).items() if k in {
-    "data_path", "duration_col", "status_col", "event_col", "snapshot_period", "churn_timing", "cause_col",
+    "data_path", "duration_col", "status_col", "event_col", "start_col", "end_col", "as_of", "snapshot_period",
+    "churn_timing", "cause_col",
     "cause_mapping", "segment_cols", "ordered_segment", "pitfall_col", "reading", "time_unit", "horizon",
     "survival_times"}}
 
@@ -62,16 +66,20 @@ def note(name, text, title):
     save_text(text, name, fig_dir=fig_dir, title=title, parameters=PARAMS, data_paths=[DATA_FILE])
 
 
+SNAPSHOT = bool(status_col) and not start_col  # a churn snapshot: two readings (naive and truncated)
+
+
 def read(truncate):
     segs = list(dict.fromkeys(segment_cols + ([pitfall_col] if pitfall_col else [])))
     return cs.datasets.read_tenures(
-        data_path, duration=duration_col, event=event_col, status=status_col, period=snapshot_period,
+        data_path, duration=None if start_col else duration_col, event=event_col,
+        status=status_col if SNAPSHOT else None, period=snapshot_period, start=start_col, end=end_col, as_of=as_of,
         truncate=truncate, churn_timing=churn_timing, churned=churned_label, joined=joined_label,
         stayed=stayed_label, cause=cause_col, cause_map=cause_mapping, segments=segs, time_unit=time_unit)
 
 
 naive = read(truncate=False)
-truncated = read(truncate=True) if status_col else naive
+truncated = read(truncate=True) if SNAPSHOT else naive
 DATA_FILE = naive.source
 tenures = truncated if reading == "truncated" else naive
 print(naive)
@@ -94,7 +102,7 @@ km_trunc = cs.KaplanMeier().fit(truncated)
 both = pd.concat([
     km_naive.survival_.assign(reading="naive (followed from sign-up)"),
     km_trunc.survival_.assign(reading="snapshot (left-truncated)"),
-]) if status_col else km_naive.survival_.assign(reading="all customers (followed from sign-up)")
+]) if SNAPSHOT else km_naive.survival_.assign(reading="all customers (followed from sign-up)")
 fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
 cs.plot_survival(both, by="reading", ax=ax, censor_marks=False, time_unit=time_unit,
                  title="All customers: naive and snapshot readings")
@@ -121,7 +129,7 @@ m_n = med.query("reading == 'naive'").iloc[0]["estimate"]
 m_t = med.query("reading == 'snapshot'").iloc[0]["estimate"]
 early = 1 - float(km_trunc.predict([snapshot_period])["estimate"].iloc[0])
 n_trunc = truncated.truncation.n_truncated if truncated.truncation else 0
-if status_col:
+if SNAPSHOT:
     reading_text = f"""
 **Reading matters.** Read naively, the median tenure of {segment_cols[0]} = {first} customers is {fmt(m_n)};
 read as the snapshot it is, it is {fmt(m_t)}. {n_trunc:,} of {len(truncated):,} customers entered observation

@@ -26,6 +26,9 @@ data_path = "maven_telco"  # a bundled dataset name, or the path of your CSV/Par
 duration_col = "Tenure in Months"
 status_col = "Customer Status"  # snapshot status; None with event_col for plain durations
 event_col = None
+start_col = None  # sign-up date column: read the file from dates (with end_col and as_of) instead of durations
+end_col = None  # defection (cancel) date column, empty for active customers
+as_of = None  # the data's cut-off date, e.g. "2024-06-30"
 churned_label = "Churned"
 joined_label = "Joined"
 stayed_label = "Stayed"
@@ -53,7 +56,8 @@ from churnsurv.reporting import save_figure, save_table, save_text, use_style
 
 use_style()
 PARAMS = {k: v for k, v in dict(globals()).items() if k in {
-    "data_path", "duration_col", "status_col", "event_col", "snapshot_period", "churn_timing", "cause_col",
+    "data_path", "duration_col", "status_col", "event_col", "start_col", "end_col", "as_of", "snapshot_period",
+    "churn_timing", "cause_col",
     "cause_mapping", "segment_col", "reference_level", "numeric_covariates", "focus_cause", "reduction", "reading",
     "time_unit", "horizon"}}
 
@@ -64,16 +68,20 @@ def note(name, text, title):
     save_text(text, name, fig_dir=fig_dir, title=title, parameters=PARAMS, data_paths=[DATA_FILE])
 
 
+SNAPSHOT = bool(status_col) and not start_col  # a churn snapshot: two readings (naive and truncated)
+
+
 def read(truncate):
     return cs.datasets.read_tenures(
-        data_path, duration=duration_col, event=event_col, status=status_col, period=snapshot_period,
+        data_path, duration=None if start_col else duration_col, event=event_col,
+        status=status_col if SNAPSHOT else None, period=snapshot_period, start=start_col, end=end_col, as_of=as_of,
         truncate=truncate, churn_timing=churn_timing, churned=churned_label, joined=joined_label,
         stayed=stayed_label, cause=cause_col,
         cause_map=cause_mapping, segments=[segment_col], values=numeric_covariates, time_unit=time_unit)
 
 
 naive = read(truncate=False)
-truncated = read(truncate=True) if status_col else naive
+truncated = read(truncate=True) if SNAPSHOT else naive
 DATA_FILE = naive.source
 tenures = truncated if reading == "truncated" else naive
 if not tenures.is_truncated:
@@ -125,7 +133,7 @@ The causes and the remaining customers add up exactly (largest bookkeeping gap {
 # treats every customer as followed from sign-up, and its cumulative incidence rises much more slowly.
 
 # %%
-if status_col:
+if SNAPSHOT:
     other = truncated if reading == "naive" else naive
     other_name = "snapshot" if reading == "naive" else "naive"
     aj_other = cs.AalenJohansen().fit(other, by=segment_col)
@@ -168,7 +176,7 @@ save_table(cause_tests, "02_cause_logrank", fig_dir=fig_dir, parameters=PARAMS, 
            float_format="%.4g",
            caption=f"Cause-specific log-rank tests of equal hazard across {segment_col} levels, one per cause, "
                    f"Holm-adjusted across causes ({READING}).")
-if status_col:
+if SNAPSHOT:
     gray = cs.gray_test(naive, by=segment_col)
     save_table(gray.assign(reading="naive (sensitivity)"), "02_gray", fig_dir=fig_dir, parameters=PARAMS,
                data_paths=[DATA_FILE], float_format="%.4g",
