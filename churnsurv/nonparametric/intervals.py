@@ -21,6 +21,8 @@ __all__ = [
     "wilson_interval",
     "clopper_pearson_interval",
     "two_sided_p_value",
+    "zero_event_survival_bound",
+    "zero_event_hazard_bound",
 ]
 
 SURVIVAL_CONF_TYPES = ("log", "log-log", "plain")
@@ -165,3 +167,53 @@ def clopper_pearson_interval(events, trials, conf_level: float):
         upper = np.where(x < n, stats.beta.ppf(1.0 - alpha / 2.0, x + 1.0, np.maximum(n - x, 1e-300)), 1.0)
     bad = ~(n > 0)
     return np.where(bad, np.nan, lower), np.where(bad, np.nan, upper)
+
+
+
+def zero_event_survival_bound(n_min, conf_level: float):
+    """Exact one-sided lower confidence bound of survival over a stretch with no defection.
+
+    With no defection observed over :math:`(0, t]` and at least :math:`m` customers at risk at every moment of
+    it, the bound is
+
+    .. math::
+
+        S_L(t) = (1 - \\gamma)^{1/m},
+
+    the one-sided Clopper-Pearson bound for :math:`m` trials without a failure (the "rule of three":
+    :math:`1 - S_L \\approx 3/m` at :math:`\\gamma = 0.95`); ``P(S(t) >= S_L) >= conf_level``. It is exact
+    for any hazard shape: the probability of no defection, :math:`\\exp(-\\sum_k n_k \\Delta H_k)`, is at
+    most :math:`S(t)^m`, so a survival below :math:`S_L` would make the observation less likely than
+    :math:`1 - \\gamma`.
+
+    Parameters
+    ----------
+    n_min : numpy.ndarray
+        Smallest number at risk over the stretch (weighted counts used as they are); 0 or less gives 0.
+    conf_level : float
+        One-sided confidence level :math:`\\gamma`.
+
+    Returns
+    -------
+    numpy.ndarray
+        The lower bound, in [0, 1).
+
+    References
+    ----------
+    .. [1] Hanley, J. A. & Lippman-Hand, A. (1983). If nothing goes wrong, is everything all right?
+       Interpreting zero numerators. *JAMA* 249, 1743-1745.
+    .. [2] Clopper, C. J. & Pearson, E. S. (1934). The use of confidence or fiducial limits illustrated in
+       the case of the binomial. *Biometrika* 26, 404-413.
+    """
+    m = np.asarray(n_min, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(m > 0, (1.0 - conf_level) ** (1.0 / np.where(m > 0, m, 1.0)), 0.0)
+    return out
+
+
+def zero_event_hazard_bound(n_min, conf_level: float):
+    """Exact one-sided upper bound :math:`-\\log(1 - \\gamma)/m` of a cumulative hazard with no defection
+    (``inf`` when ``m`` is 0); ``-log`` of :func:`zero_event_survival_bound`."""
+    m = np.asarray(n_min, dtype=float)
+    with np.errstate(divide="ignore"):
+        return np.where(m > 0, -np.log(1.0 - conf_level) / np.where(m > 0, m, 1.0), np.inf)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from churnsurv._base import BaseEstimator
-from churnsurv._validation import check_conf_level, check_is_fitted, check_one_of
+from churnsurv._validation import check_conf_level, check_is_fitted, check_one_of, param_error
 from churnsurv.lifetable.counts import (
     _as_times,
     _counts,
@@ -34,15 +34,22 @@ from churnsurv.lifetable.counts import (
 from churnsurv.nonparametric.intervals import (
     SURVIVAL_CONF_TYPES,
     survival_confint,
+    zero_event_survival_bound,
 )
 from churnsurv.nonparametric.quantiles import (
+    _below,
+    _check_min_at_risk,
     _check_probs,
     _check_tau,
     _compare_rmst_frame,
+    _default_tau,
     _median,
     _rmst_arrays,
     _rmst_frame,
     _segment_quantiles,
+    _warn_rmst,
+    _zero_events,
+    _zero_events_at,
 )
 
 __all__ = ["KaplanMeier", "kaplan_meier", "restricted_mean"]
@@ -59,16 +66,23 @@ class KaplanMeier(BaseEstimator):
     conf_type : {"log", "log-log", "plain"}, default="log"
         Transform of the pointwise interval. The default ``"log"`` is R ``survfit``'s default;
         ``"log-log"`` is lifelines' default; ``"plain"`` is the untransformed Greenwood interval.
+    min_at_risk : float or None, default=10
+        Rows where fewer customers are at risk are flagged ``below_min_at_risk`` (plots draw them dashed or not
+        at all), quantiles reached there are flagged, and the default RMST horizon stops before them. ``None``
+        or 0 disables the flag.
 
     Attributes
     ----------
     survival_ : pandas.DataFrame
         One row per segment and life-table time, time 0 included: ``[*by, time, n_at_risk, n_events,
-        n_censored, estimate, std_error, ci_lower, ci_upper]``; ``std_error`` is the Greenwood standard error
-        of :math:`\hat S`.
+        n_censored, estimate, std_error, ci_lower, ci_upper, zero_events, below_min_at_risk]``; ``std_error`` is
+        the Greenwood standard error of :math:`\hat S`. ``zero_events`` is True where the segment has had no
+        defection yet (time > 0): there ``ci_lower`` is an exact one-sided bound and ``ci_upper`` is 1 (see
+        Notes), not a two-sided interval. ``below_min_at_risk`` is True where ``n_at_risk < min_at_risk``.
     median_ : pandas.DataFrame
-        Median lifetime per segment, ``[*by, estimate, ci_lower, ci_upper]`` (NaN when the curve, or a
-        confidence limit, never reaches 0.5; ``attrs["notes"]`` says why).
+        Median lifetime per segment, ``[*by, estimate, ci_lower, ci_upper, below_min_at_risk]`` (NaN when the
+        curve, or a confidence limit, never reaches 0.5; ``attrs["notes"]`` says why; ``below_min_at_risk``:
+        the curve reaches 0.5 only where fewer than ``min_at_risk`` customers are at risk).
     life_table_ : LifeTable
         A private copy of the counts the estimates come from.
     n_obs_ : int
@@ -109,8 +123,21 @@ class KaplanMeier(BaseEstimator):
         \text{log-log: } \hat S^{\exp(\pm z \sigma / \log \hat S)},
 
     clipped to :math:`[0, 1]` (the log interval's upper limit at 1). Where :math:`\hat S = 0` the standard error
-    and the limits are NaN (R: ``NA``); where :math:`\hat S = 1` they are 0 and ``[1, 1]`` (R's log-log gives
-    ``NA`` there except at time 0).
+    and the limits are NaN (R: ``NA``).
+
+    **No defection yet.** Where :math:`\hat S(t) = 1` because nobody in the segment has defected by :math:`t > 0`,
+    Greenwood's variance is 0 and R reports the interval ``[1, 1]`` (``NA`` for log-log): false certainty.
+    churnsurv reports instead the exact one-sided bound (``zero_events`` is True, ``ci_upper`` is 1)
+
+    .. math::
+
+        S_L(t) = (1 - \gamma)^{1/m(t)}, \qquad m(t) = \min_{0 < t_j \le t} n_j,
+
+    the Clopper-Pearson bound for :math:`m` customers followed without a defection (the "rule of three" [6]_:
+    :math:`1 - S_L \approx 3/m` at 95%), with :math:`m(t)` the smallest risk set of the stretch
+    (:math:`n(t)` without late entries; 0, hence a bound of 0, across a stretch where nobody is at risk). It
+    holds for any hazard shape (:func:`~churnsurv.nonparametric.intervals.zero_event_survival_bound`). The
+    standard error stays 0 (as R) and the time-0 row stays ``[1, 1]``.
 
     **Quantiles.** The :math:`p`-quantile is the first time with :math:`\hat S(t) \le 1 - p`, and its interval
     runs from the first time the lower to the first time the upper confidence curve reaches :math:`1 - p`:
@@ -126,7 +153,12 @@ class KaplanMeier(BaseEstimator):
         \widehat{\operatorname{Var}}\,\hat\mu(\tau) = \sum_{t_j \le \tau}
             \Big(\int_{t_j}^{\tau} \hat S(u)\,du\Big)^2 \frac{d_j}{n_j (n_j - d_j)},
 
-    a term being 0 when :math:`n_j = d_j`. Beyond the last time the curve is extended at its last value.
+    a term being 0 when :math:`n_j = d_j`. Beyond the last time the curve is extended at its last value. All
+    segments share one horizon; the default is the earliest time, over the segments, at which fewer than
+    ``min_at_risk`` customers are at risk (the smallest last time when ``min_at_risk`` is off), so no segment is
+    extrapolated, and a :class:`~churnsurv.StatisticalWarning` names the segments whose horizon passes their last
+    time or their ``min_at_risk`` time, or whose standard error is 0 because nobody defected before
+    :math:`\tau` (the interval is then the one-sided :math:`[\tau S_L(\tau), \tau]`).
 
     **Left truncation.** With late entries, :math:`\hat S` is conditional on survival to the earliest entry
     when nobody is observed from time 0, and when the risk set empties before later entries the product is
@@ -150,13 +182,15 @@ class KaplanMeier(BaseEstimator):
     .. [5] Royston, P. & Parmar, M. K. B. (2013). Restricted mean survival time: an alternative to the hazard
        ratio for the design and analysis of randomized trials with a time-to-event outcome. *BMC Medical
        Research Methodology* 13, 152.
+    .. [6] Hanley, J. A. & Lippman-Hand, A. (1983). If nothing goes wrong, is everything all right?
+       Interpreting zero numerators. *JAMA* 249, 1743-1745.
 
     Examples
     --------
     >>> import pandas as pd
     >>> from churnsurv.nonparametric import KaplanMeier
     >>> df = pd.DataFrame({"tenure": [1, 2, 2, 3, 5, 6], "churned": [1, 0, 1, 1, 0, 1]})
-    >>> km = KaplanMeier().fit(df, duration="tenure", event="churned")
+    >>> km = KaplanMeier(min_at_risk=3).fit(df, duration="tenure", event="churned")
     >>> km.survival_[["time", "n_at_risk", "n_events", "estimate", "std_error"]].round(4)
        time  n_at_risk  n_events  estimate  std_error
     0   0.0        6.0       0.0    1.0000     0.0000
@@ -166,17 +200,18 @@ class KaplanMeier(BaseEstimator):
     4   5.0        2.0       0.0    0.4444     0.2222
     5   6.0        1.0       1.0    0.0000        NaN
     >>> km.median_.round(4)
-       estimate  ci_lower  ci_upper
-    0       3.0       2.0       NaN
+       estimate  ci_lower  ci_upper  below_min_at_risk
+    0       3.0       2.0       NaN              False
     >>> km.predict([2.5, 10]).round(4)[["time", "n_at_risk", "estimate"]]
        time  n_at_risk  estimate
     0   2.5        3.0    0.6667
-    1  10.0        0.0    0.0000
+    1  10.0        0.0       NaN
     """
 
-    def __init__(self, conf_level: float = 0.95, conf_type: str = "log"):
+    def __init__(self, conf_level: float = 0.95, conf_type: str = "log", min_at_risk: float | None = 10):
         self.conf_level = conf_level
         self.conf_type = conf_type
+        self.min_at_risk = min_at_risk
 
     # ------------------------------------------------------------------ fit
     def fit(self, data, *, by=None, **frame_kwargs) -> KaplanMeier:
@@ -203,6 +238,7 @@ class KaplanMeier(BaseEstimator):
         owner = type(self).__name__
         conf_level = check_conf_level(self.conf_level, owner)
         check_one_of(self.conf_type, "conf_type", owner, SURVIVAL_CONF_TYPES)
+        min_at_risk = _check_min_at_risk(self.min_at_risk, owner)
         lt = _fit_life_table(data, by, frame_kwargs)
         c = _counts(lt, owner)
         n, d = c.n_at_risk, c.n_events
@@ -217,14 +253,22 @@ class KaplanMeier(BaseEstimator):
         with np.errstate(invalid="ignore"):
             se = np.where(surv > 0, surv * sigma, np.nan)
         lower, upper = survival_confint(surv, sigma, conf_level, self.conf_type)
+        z = _zero_events(c)
+        self._lower_r = lower  # R's limits ([1, 1] where S = 1): the quantile intervals invert these
+        lower = np.where(z.zero, zero_event_survival_bound(z.m_min, conf_level), lower)
+        upper = np.where(z.zero, 1.0, upper)
 
         self._c = c
+        self._z = z
+        self._min_at_risk = min_at_risk
         self._surv, self._sigma, self._se = surv, sigma, se
         self._lower, self._upper = lower, upper
         self._greenwood = greenwood
         self._conf_level = conf_level
 
         self.survival_ = _curve_frame(c, surv, se, lower, upper)
+        self.survival_["zero_events"] = z.zero
+        self.survival_["below_min_at_risk"] = _below(c.n_at_risk, min_at_risk)
         self.life_table_ = lt
         self.by_ = c.by
         self.time_unit_ = c.time_unit
@@ -232,33 +276,55 @@ class KaplanMeier(BaseEstimator):
 
         notes = _risk_set_notes(c, surv)
         _warn_notes(owner, c, notes, stacklevel + 1)
-        self.median_, self.notes_ = _median(c, surv, lower, upper, notes)
+        self.median_, self.notes_ = _median(c, surv, self._lower_r, upper, notes, min_at_risk)
         return self
 
     # ------------------------------------------------------------------ predictions
-    def predict(self, times) -> pd.DataFrame:
+    def predict(self, times, extend: bool = False) -> pd.DataFrame:
         """Survival at the requested times (right-continuous step function), per segment.
 
-        As R ``summary(fit, times=, extend=TRUE)``: the value at :math:`t` is the estimate at the last
-        life-table time :math:`\\le t`; beyond the last time the last value is carried forward (with
-        ``n_at_risk`` 0), including its standard error and limits.
+        The value at :math:`t` is the estimate at the last life-table time :math:`\\le t`. Beyond a segment's
+        last observed time nothing is known: the estimate, its standard error and limits are NaN, unless
+        ``extend=True`` carries the last value forward (with ``n_at_risk`` 0), as R
+        ``summary(fit, times=, extend=TRUE)``. R's default ``extend=FALSE`` drops those times; churnsurv keeps
+        the row (tidy output) with NaN.
+
+        Where nobody in the segment has defected by ``t``, ``ci_lower`` is the exact one-sided bound
+        :math:`(1-\\gamma)^{1/m}` with :math:`m` the smallest risk set over :math:`(0, t]` (``zero_events``
+        True, ``ci_upper`` 1; see the class Notes); with ``extend=True`` beyond the last time that bound is 0.
 
         Parameters
         ----------
         times : float or array-like of float
             Non-negative times, in the time unit of the data.
+        extend : bool, default=False
+            Carry the curve forward beyond each segment's last observed time (R's ``extend=TRUE``).
 
         Returns
         -------
         pandas.DataFrame
-            ``[*by, time, n_at_risk, estimate, std_error, ci_lower, ci_upper]``, one row per segment and
-            time (segment-major, times in the order given). ``n_at_risk`` counts the customers at risk at
-            ``time`` (entry < time <= exit); R reports the number at risk at the next exit time instead,
-            which differs only with late entries.
+            ``[*by, time, n_at_risk, estimate, std_error, ci_lower, ci_upper, zero_events,
+            below_min_at_risk]``, one row per segment and time (segment-major, times in the order given).
+            ``n_at_risk`` counts the customers at risk at ``time`` (entry < time <= exit); R reports the number
+            at risk at the next exit time instead, which differs only with late entries.
         """
         check_is_fitted(self)
-        times = _as_times(times, f"{type(self).__name__}.predict")
-        return _step_frame(self._c, times, self._surv, self._se, self._lower, self._upper, start=1.0)
+        owner = f"{type(self).__name__}.predict"
+        times = _as_times(times, owner)
+        if not isinstance(extend, (bool, np.bool_)):
+            raise param_error("extend", owner, "a bool", extend, type_error=True)
+        c = self._c
+        out = _step_frame(c, times, self._surv, self._se, self._lower, self._upper, start=1.0)
+        zero, m_min, _, beyond = _zero_events_at(c, self._z, times)
+        out["ci_lower"] = np.where(zero, zero_event_survival_bound(m_min, self._conf_level), out["ci_lower"])
+        out["ci_upper"] = np.where(zero, 1.0, out["ci_upper"])
+        if not extend:
+            for col in ("estimate", "std_error", "ci_lower", "ci_upper"):
+                out[col] = np.where(beyond, np.nan, out[col])
+            zero = zero & ~beyond
+        out["zero_events"] = zero
+        out["below_min_at_risk"] = _below(out["n_at_risk"].to_numpy(float), self._min_at_risk)
+        return out
 
     def quantile(self, probs=(0.25, 0.5, 0.75)) -> pd.DataFrame:
         """Lifetime quantiles with Brookmeyer-Crowley intervals, per segment, as R ``quantile.survfit``.
@@ -275,33 +341,53 @@ class KaplanMeier(BaseEstimator):
         Returns
         -------
         pandas.DataFrame
-            ``[*by, prob, estimate, ci_lower, ci_upper]`` (NaN where a curve never reaches ``1 - p``).
+            ``[*by, prob, estimate, ci_lower, ci_upper, below_min_at_risk]`` (NaN where a curve never reaches
+            ``1 - p``); ``below_min_at_risk`` is True where the curve reaches ``1 - p`` only where fewer than
+            ``min_at_risk`` customers are at risk (read such a quantile as fragile). The confidence limits use the
+            intervals of R (the zero-defection bound does not change them: a quantile needs defections).
         """
         check_is_fitted(self)
         probs = _check_probs(probs, f"{type(self).__name__}.quantile")
-        return _segment_quantiles(self._c, probs, self._surv, self._lower, self._upper)
+        return _segment_quantiles(self._c, probs, self._surv, self._lower_r, self._upper, self._min_at_risk)
 
     # ------------------------------------------------------------------ restricted mean
     def rmst(self, tau=None) -> pd.DataFrame:
         """Restricted mean lifetime :math:`\\int_0^\\tau S(u)\\,du` per segment, with R's standard error.
 
         Matches R ``print(survfit(...), rmean=tau)``; the interval is the normal (Wald) interval
-        :math:`\\hat\\mu \\pm z\\,\\mathrm{se}`.
+        :math:`\\hat\\mu \\pm z\\,\\mathrm{se}`. Every segment uses the same horizon.
 
         Parameters
         ----------
         tau : float or array-like of float, optional
-            Horizon(s), in the time unit. Default: the largest time of the life table over all segments (R's
-            ``rmean="common"``). A horizon beyond a segment's last time extends its curve at the last value.
+            Horizon(s), in the time unit, common to all segments. Default: the earliest time, over the segments,
+            at which fewer than ``min_at_risk`` customers are at risk (each segment's last observed time when
+            ``min_at_risk`` is disabled or never crossed), so that no segment is extrapolated. A horizon beyond
+            a segment's last time extends its curve at the last value (R's ``rmean=``).
 
         Returns
         -------
         pandas.DataFrame
-            ``[*by, tau, estimate, std_error, ci_lower, ci_upper]``.
+            ``[*by, tau, estimate, std_error, ci_lower, ci_upper, zero_events]``. ``zero_events`` is True where
+            nobody in the segment defected before ``tau``: the estimate is ``tau`` with standard error 0 (as R),
+            and the interval is the exact one-sided bound ``[tau * S_L, tau]`` (see the class Notes).
+
+        Warns
+        -----
+        StatisticalWarning
+            Naming the segments where ``tau`` passes the last observed time (extrapolation), or the time where
+            fewer than ``min_at_risk`` customers are at risk, or where the standard error is 0 because nobody
+            defected before ``tau``.
         """
         check_is_fitted(self)
-        taus = _check_tau(tau, f"{type(self).__name__}.rmst", float(self._c.time.max()))
-        return _rmst_frame(self._c, self._surv, self._greenwood, taus, self._conf_level)
+        owner = f"{type(self).__name__}.rmst"
+        taus = _check_tau(tau, owner, self._default_tau())
+        out, se = _rmst_frame(self._c, self._surv, self._greenwood, taus, self._conf_level, self._z)
+        _warn_rmst(owner, self._c, self._z, self._min_at_risk, taus, se)
+        return out
+
+    def _default_tau(self) -> float:
+        return _default_tau(self._c, self._z, self._min_at_risk)
 
     def compare_rmst(self, tau=None, reference=None) -> pd.DataFrame:
         """Differences and ratios of restricted mean lifetime between segments and a reference segment.
@@ -315,7 +401,9 @@ class KaplanMeier(BaseEstimator):
         Parameters
         ----------
         tau : float, optional
-            Horizon; default the largest time over all segments (the same for every segment).
+            Horizon, the same for every segment; default as :meth:`rmst` (the earliest time, over the segments,
+            where fewer than ``min_at_risk`` are at risk). The same warnings as :meth:`rmst`: a comparison with a
+            standard error of 0 (no defection before ``tau`` in a segment) is not a certain one.
         reference : segment value or tuple of values, optional
             The reference segment (a tuple with several ``by`` columns). Default: the first segment.
 
@@ -333,8 +421,10 @@ class KaplanMeier(BaseEstimator):
         c = self._c
         if c.n_groups < 2:
             raise ValueError(f"{owner} needs at least two segments; fit with by=<segment column(s)>.")
-        tau = _check_tau(tau, owner, float(c.time.max()), single=True)
+        tau = _check_tau(tau, owner, self._default_tau(), single=True)
         ref_code = _segment_code(c, reference, owner)
+        _, se = _rmst_arrays(c, self._surv, self._greenwood, tau)
+        _warn_rmst(owner, c, self._z, self._min_at_risk, [tau], se)
         return _compare_rmst_frame(c, self._surv, self._greenwood, tau, ref_code, self._conf_level)
 
     # ------------------------------------------------------------------ summary
@@ -349,7 +439,7 @@ class KaplanMeier(BaseEstimator):
         times : sequence of float, default=(12, 24)
             Times at which to show the survival estimate.
         tau : float, optional
-            Horizon of the restricted mean; default the largest time over all segments.
+            Horizon of the restricted mean, common to all segments; default as :meth:`rmst`.
 
         Returns
         -------
@@ -363,7 +453,7 @@ class KaplanMeier(BaseEstimator):
         owner = f"{type(self).__name__}.summary"
         c = self._c
         times = _as_times(times, owner) if times is not None and len(np.atleast_1d(times)) else np.array([])
-        tau = _check_tau(tau, owner, float(c.time.max()), single=True)
+        tau = _check_tau(tau, owner, self._default_tau(), single=True)
         out = c.frame(np.arange(c.n_groups), {
             "n_customers": _group_sum(c.n_entered, c),
             "n_events": _group_sum(c.n_events, c),
@@ -375,6 +465,7 @@ class KaplanMeier(BaseEstimator):
         out["median_ci_lower"] = med["ci_lower"].to_numpy()
         out["median_ci_upper"] = med["ci_upper"].to_numpy()
         est, se = _rmst_arrays(c, self._surv, self._greenwood, tau)
+        _warn_rmst(owner, c, self._z, self._min_at_risk, [tau], se)
         out["tau"] = tau
         out["rmst"] = est
         out["rmst_std_error"] = se
@@ -389,7 +480,8 @@ class KaplanMeier(BaseEstimator):
 
 
 
-def kaplan_meier(data, by=None, *, conf_level: float = 0.95, conf_type: str = "log", **frame_kwargs) -> pd.DataFrame:
+def kaplan_meier(data, by=None, *, conf_level: float = 0.95, conf_type: str = "log", min_at_risk: float | None = 10,
+                 **frame_kwargs) -> pd.DataFrame:
     """Kaplan-Meier survival curves per segment, as one tidy table.
 
     Parameters
@@ -401,14 +493,16 @@ def kaplan_meier(data, by=None, *, conf_level: float = 0.95, conf_type: str = "l
     conf_level : float, default=0.95
     conf_type : {"log", "log-log", "plain"}, default="log"
         As R ``survfit`` (default ``"log"``); lifelines uses ``"log-log"``.
+    min_at_risk : float or None, default=10
+        Flag rows with fewer customers at risk (``below_min_at_risk``); None or 0 disables.
     **frame_kwargs
         ``duration``, ``event``, ``entry``, ``weights``... for a DataFrame.
 
     Returns
     -------
     pandas.DataFrame
-        ``[*by, time, n_at_risk, n_events, n_censored, estimate, std_error, ci_lower, ci_upper]``
-        (:attr:`KaplanMeier.survival_`).
+        ``[*by, time, n_at_risk, n_events, n_censored, estimate, std_error, ci_lower, ci_upper, zero_events,
+        below_min_at_risk]`` (:attr:`KaplanMeier.survival_`).
 
     See Also
     --------
@@ -430,29 +524,33 @@ def kaplan_meier(data, by=None, *, conf_level: float = 0.95, conf_type: str = "l
     4    b   2.0       0.5
     5    b   3.0       0.0
     """
-    est = KaplanMeier(conf_level=conf_level, conf_type=conf_type)
+    est = KaplanMeier(conf_level=conf_level, conf_type=conf_type, min_at_risk=min_at_risk)
     return est._fit(data, by, frame_kwargs, stacklevel=2).survival_
 
 
 
-def restricted_mean(data, tau=None, by=None, *, conf_level: float = 0.95, **frame_kwargs) -> pd.DataFrame:
+def restricted_mean(data, tau=None, by=None, *, conf_level: float = 0.95, min_at_risk: float | None = 10,
+                    **frame_kwargs) -> pd.DataFrame:
     """Restricted mean lifetime (RMST) per segment from the Kaplan-Meier curve, as one tidy table.
 
     Parameters
     ----------
     data : Tenures, LifeTable or pandas.DataFrame
     tau : float or array-like of float, optional
-        Horizon(s); default the largest time over all segments (R's ``rmean="common"``).
+        Horizon(s), common to all segments; default as :meth:`KaplanMeier.rmst` (the earliest time, over the
+        segments, where fewer than ``min_at_risk`` customers are at risk).
     by : str or list of str, optional
     conf_level : float, default=0.95
+    min_at_risk : float or None, default=10
+        As :class:`KaplanMeier`; sets the default horizon and the warnings.
     **frame_kwargs
         Column keywords of :meth:`Tenures.from_frame`, for a DataFrame.
 
     Returns
     -------
     pandas.DataFrame
-        ``[*by, tau, estimate, std_error, ci_lower, ci_upper]`` (:meth:`KaplanMeier.rmst`); the standard error
-        is R's ``print(survfit, rmean=tau)``.
+        ``[*by, tau, estimate, std_error, ci_lower, ci_upper, zero_events]`` (:meth:`KaplanMeier.rmst`); the
+        standard error is R's ``print(survfit, rmean=tau)``.
 
     See Also
     --------
@@ -465,11 +563,11 @@ def restricted_mean(data, tau=None, by=None, *, conf_level: float = 0.95, **fram
     >>> import pandas as pd
     >>> from churnsurv.nonparametric import restricted_mean
     >>> df = pd.DataFrame({"tenure": [1, 2, 2, 3, 5, 6], "churned": [1, 0, 1, 1, 0, 1]})
-    >>> restricted_mean(df, tau=4, duration="tenure", event="churned").round(4)
-       tau  estimate  std_error  ci_lower  ci_upper
-    0  4.0    2.9444     0.4698    2.0237    3.8652
+    >>> restricted_mean(df, tau=4, min_at_risk=None, duration="tenure", event="churned").round(4)
+       tau  estimate  std_error  ci_lower  ci_upper  zero_events
+    0  4.0    2.9444     0.4698    2.0237    3.8652        False
     """
-    est = KaplanMeier(conf_level=conf_level)._fit(data, by, frame_kwargs, stacklevel=2)
+    est = KaplanMeier(conf_level=conf_level, min_at_risk=min_at_risk)._fit(data, by, frame_kwargs, stacklevel=2)
     return est.rmst(tau)
 
 

@@ -36,7 +36,8 @@ from churnsurv.plotting._common import (
     _unit,
     _unit_abbrev,
 )
-from churnsurv._validation import param_error
+from churnsurv._validation import check_one_of, param_error
+from churnsurv.plotting.survival import HONEST_COLUMNS
 from churnsurv.data.causes import DEFAULT_TAXONOMY
 
 
@@ -65,6 +66,20 @@ def _bandwidths(frame, estimator, bandwidth, by, owner) -> dict[str, float]:
     )  # fmt: skip
 
 
+def _low_mask(rows: pd.DataFrame, min_at_risk, low_risk: str) -> np.ndarray:
+    """Rows with few customers at risk (all False with ``low_risk="show"`` or when the table cannot tell)."""
+    if low_risk == "show":
+        return np.zeros(len(rows), dtype=bool)
+    if min_at_risk is not None:
+        if "n_at_risk" not in rows.columns:
+            raise ValueError(f"plot_hazard: min_at_risk needs an 'n_at_risk' column in the table. Columns: "
+                             f"{list(rows.columns)}.")
+        return rows["n_at_risk"].to_numpy(float) < float(min_at_risk)
+    if "below_min_at_risk" in rows.columns:
+        return rows["below_min_at_risk"].to_numpy(bool)
+    return np.zeros(len(rows), dtype=bool)
+
+
 def _fmt_bandwidth(value: float) -> str:
     return f"{value:.1f}" if abs(value) >= 1 else f"{value:.2g}"
 
@@ -88,6 +103,8 @@ def plot_hazard(
     ci_alpha: float = 0.2,
     legend: bool = True,
     legend_loc: str = "best",
+    low_risk: str = "dashed",
+    min_at_risk: float | None = None,
     **line_kw,
 ) -> Axes:
     """Plot smoothed churn hazards with their bands over the raw per-period hazards.
@@ -139,6 +156,14 @@ def plot_hazard(
         Add a legend.
     legend_loc : str, default "best"
         Legend location, or ``"outside"``.
+    low_risk : {"dashed", "hide", "show"}, default "dashed"
+        How to draw the estimates where few customers are at risk: rows flagged
+        ``below_min_at_risk`` (by the estimator's ``min_at_risk``), or with ``n_at_risk <
+        min_at_risk`` when ``min_at_risk`` is given here. ``"dashed"`` draws raw points
+        hollow and light (and a smoothed curve dashed, without band), ``"hide"`` leaves them
+        out, ``"show"`` draws them as the rest.
+    min_at_risk : float, optional
+        Override the tables' ``below_min_at_risk`` flag with ``n_at_risk < min_at_risk``.
     **line_kw
         Passed to :meth:`matplotlib.axes.Axes.plot` for the smoothed lines.
 
@@ -169,6 +194,11 @@ def plot_hazard(
     'Monthly (bw = 6.0 mo)'
     """
     owner = "plot_hazard"
+    check_one_of(low_risk, "low_risk", owner, ("dashed", "hide", "show"))
+    if min_at_risk is not None and (isinstance(min_at_risk, bool) or not isinstance(min_at_risk, numbers.Real)):
+        raise param_error("min_at_risk", owner, "a non-negative number or None", min_at_risk, type_error=True)
+    if min_at_risk is not None and not (np.isfinite(min_at_risk) and min_at_risk >= 0):
+        raise param_error("min_at_risk", owner, "a non-negative number or None", min_at_risk)
     if smoothed is None and raw is None:
         raise ValueError("plot_hazard needs a smoothed hazard table, a raw (per-period) hazard table, or both.")
     s_frame, s_est = _table(smoothed, "hazard_", owner, "smoothed") if smoothed is not None else (None, None)
@@ -189,8 +219,8 @@ def plot_hazard(
         _ci_columns(r_frame, raw_ci, "raw hazard table")
 
     # Segments: the same columns in both tables.
-    by_s = _resolve_by(s_frame, by, s_est, owner) if s_frame is not None else None
-    by_r = _resolve_by(r_frame, by, r_est, owner) if r_frame is not None else None
+    by_s = _resolve_by(s_frame, by, s_est, owner, HONEST_COLUMNS) if s_frame is not None else None
+    by_r = _resolve_by(r_frame, by, r_est, owner, HONEST_COLUMNS) if r_frame is not None else None
     if by_s is not None and by_r is not None and sorted(by_s) != sorted(by_r):
         raise ValueError(
             f"The smoothed and raw hazard tables have different segment columns ({by_s} and {by_r}). "
@@ -237,10 +267,16 @@ def plot_hazard(
         bw = bws.get(label, bws.get("*"))
         if bw is not None and np.isfinite(bw):
             name = f"{name} (bw = {_fmt_bandwidth(bw)} {abbr})"
-        ax.plot(t, y, color=colour, label=name, **line_kw)
+        low = _low_mask(rows, min_at_risk, low_risk)
+        good = ~low
+        ax.plot(t, np.where(good, y, np.nan), color=colour, label=name, **line_kw)
+        if low.any() and low_risk == "dashed":
+            edge = low | np.r_[low[1:], False] | np.r_[False, low[:-1]]
+            ax.plot(t, np.where(edge, y, np.nan), color=colour, label=f"_below_min_at_risk: {name}",
+                    **{**line_kw, "linestyle": "--", "alpha": 0.55})  # fmt: skip
         if ci:
             ax.fill_between(t, rows["ci_lower"].to_numpy(float), rows["ci_upper"].to_numpy(float), color=colour,
-                            alpha=ci_alpha, linewidth=0, label=f"_ci: {name}")  # fmt: skip
+                            alpha=ci_alpha, linewidth=0, label=f"_ci: {name}", where=good)  # fmt: skip
         t_max = max(t_max, float(np.nanmax(t)) if len(t) else -np.inf)
 
     raw_colour = {lab: palette.get(lab, "0.35") for lab, _ in r_groups} if not by_cause else {}
@@ -250,9 +286,15 @@ def plot_hazard(
         colour = raw_colour.get(label, "0.35")
         name = names.get(label, label)
         legend_name = f"_raw: {name}" if s_frame is not None else name
-        ax.plot(t, y, linestyle="none" if s_frame is not None else "-", linewidth=0.8, marker="o",
-                markersize=3.5, alpha=0.75 if s_frame is not None else 1.0, color=colour,
+        low = _low_mask(rows, min_at_risk, low_risk)
+        ax.plot(t, np.where(low, np.nan, y), linestyle="none" if s_frame is not None else "-", linewidth=0.8,
+                marker="o", markersize=3.5, alpha=0.75 if s_frame is not None else 1.0, color=colour,
                 label=legend_name, zorder=1.9)  # fmt: skip
+        if low.any() and low_risk == "dashed":
+            ax.plot(t[low], y[low], linestyle="none", marker="o", markersize=3.5, markerfacecolor="none",
+                    alpha=0.4, color=colour, label=f"_raw_below_min_at_risk: {name}", zorder=1.8)  # fmt: skip
+        if low_risk == "hide":
+            t, y, rows = t[~low], y[~low], rows[~low]
         if raw_ci:
             y_lo = np.clip(y - rows["ci_lower"].to_numpy(float), 0, None)
             y_hi = np.clip(rows["ci_upper"].to_numpy(float) - y, 0, None)

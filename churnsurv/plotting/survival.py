@@ -42,10 +42,42 @@ from churnsurv._validation import check_one_of, param_error
 # --------------------------------------------------------------------------- #
 # Step curves: survival, cumulative hazard, log-log
 # --------------------------------------------------------------------------- #
+LOW_RISK_STYLES = ("dashed", "hide", "show")
+#: Result columns of the estimators that are not segments (flags of issue 9, the bins of DiscreteHazard).
+HONEST_COLUMNS = ("zero_events", "below_min_at_risk", "time_start", "exposure", "prob", "tau", "reference",
+                  "measure", "rate", "n_candidates")
+
+
+def _check_min_at_risk(min_at_risk, owner: str):
+    if min_at_risk is None:
+        return None
+    if isinstance(min_at_risk, bool) or not isinstance(min_at_risk, (int, float, np.integer, np.floating)):
+        raise param_error("min_at_risk", owner, "a non-negative number or None", min_at_risk, type_error=True)
+    if not (np.isfinite(min_at_risk) and min_at_risk >= 0):
+        raise param_error("min_at_risk", owner, "a non-negative number or None", min_at_risk)
+    return float(min_at_risk)
+
+
+def _low_risk_mask(rows: pd.DataFrame, min_at_risk: float | None, owner: str) -> np.ndarray | None:
+    """Rows where few customers are at risk: ``n_at_risk < min_at_risk`` when ``min_at_risk`` is given, else
+    the table's ``below_min_at_risk`` column (None when neither is available)."""
+    if min_at_risk is not None:
+        if "n_at_risk" not in rows.columns:
+            raise ValueError(f"{owner}: min_at_risk needs an 'n_at_risk' column in the table. Columns: "
+                             f"{list(rows.columns)}.")
+        return (rows["n_at_risk"].to_numpy(float) < min_at_risk) if min_at_risk > 0 else None
+    if "below_min_at_risk" in rows.columns:
+        return rows["below_min_at_risk"].to_numpy(bool)
+    return None
+
+
 def _step_curves(
     result, by, *, attr, owner, what, ylabel, ci, censor_marks, ax, colors, labels, time_unit, title,
-    ylim, ci_alpha, legend, legend_loc, step_kw, transform=None, log_time=False,
+    ylim, ci_alpha, legend, legend_loc, step_kw, transform=None, log_time=False, low_risk="dashed",
+    min_at_risk=None,
 ):  # fmt: skip
+    check_one_of(low_risk, "low_risk", owner, LOW_RISK_STYLES)
+    min_at_risk = _check_min_at_risk(min_at_risk, owner)
     frame, est = _table(result, attr, owner)
     _require(frame, ["time", "estimate"], what)
     ci = _check_bool(ci, "ci", owner)
@@ -53,7 +85,7 @@ def _step_curves(
     _ci_columns(frame, ci, what)
     if censor_marks:
         _require(frame, ["n_censored"], what, "Pass censor_marks=False to draw the curves without them.")
-    by = _resolve_by(frame, by, est, owner)
+    by = _resolve_by(frame, by, est, owner, HONEST_COLUMNS)
     unit = _unit(time_unit, est, frame, owner)
     colors = check_color_mapping(colors, owner)
     labels = _check_labels(labels, owner)
@@ -78,11 +110,25 @@ def _step_curves(
             continue
         colour = palette[label]
         name = labels.get(label, label)
-        ax.step(t[keep], y[keep], where="post", color=colour, label=name, **step_kw)
+        low = _low_risk_mask(rows, min_at_risk, owner) if low_risk != "show" else None
+        if low is None or not low[keep].any():
+            ax.step(t[keep], y[keep], where="post", color=colour, label=name, **step_kw)
+            good = keep
+        else:
+            good = keep & ~low
+            # solid where enough customers are at risk; the step into the first thin row stays solid up to it
+            ax.step(t[keep], np.where(good, y, np.nan)[keep], where="post", color=colour, label=name, **step_kw)
+            if low_risk == "dashed":
+                into_low = low | np.r_[low[1:], False]
+                thin_kw = {**step_kw, "linestyle": "--", "alpha": 0.55}
+                ax.step(t[keep], np.where(into_low, y, np.nan)[keep], where="post", color=colour,
+                        label=f"_below_min_at_risk: {name}", **thin_kw)  # fmt: skip
+            else:
+                keep = good
         if ci:
             ax.fill_between(
                 t[keep], lo[keep], hi[keep], step="post", color=colour, alpha=ci_alpha, linewidth=0,
-                label=f"_ci: {name}",
+                label=f"_ci: {name}", where=good[keep],
             )  # fmt: skip
         if censor_marks:
             cens = keep & (rows["n_censored"].to_numpy(float) > 0)
@@ -90,7 +136,8 @@ def _step_curves(
                 t[cens], y[cens], linestyle="none", marker="|", markersize=7, markeredgewidth=1.1,
                 color=colour, label=f"_censored: {name}",
             )  # fmt: skip
-        t_max = max(t_max, float(np.nanmax(t[keep])))
+        if keep.any():
+            t_max = max(t_max, float(np.nanmax(t[keep])))
         n_curves += 1
 
     if log_time:
@@ -128,6 +175,8 @@ def plot_survival(
     ci_alpha: float = 0.2,
     legend: bool = True,
     legend_loc: str = "best",
+    low_risk: str = "dashed",
+    min_at_risk: float | None = None,
     **step_kw,
 ) -> Axes:
     """Plot Kaplan-Meier retention curves, one step function per segment.
@@ -170,6 +219,14 @@ def plot_survival(
     legend_loc : str, default "best"
         A matplotlib legend location, or ``"outside"`` (right of the axes). Retention
         curves start at 1, so the lower left corner is usually free.
+    low_risk : {"dashed", "hide", "show"}, default "dashed"
+        How to draw the part of a curve where few customers are at risk (the rows flagged
+        ``below_min_at_risk`` by the estimator's ``min_at_risk``, or ``n_at_risk < min_at_risk``
+        when ``min_at_risk`` is given here): ``"dashed"`` draws it as a light dashed line
+        without confidence band, ``"hide"`` cuts the curve there, ``"show"`` draws it as the rest.
+    min_at_risk : float, optional
+        Override the table's ``below_min_at_risk`` flag with ``n_at_risk < min_at_risk``
+        (0 disables the cut).
     **step_kw
         Passed to :meth:`matplotlib.axes.Axes.step` (e.g. ``linewidth``); colours and
         labels go through ``colors`` and ``labels``.
@@ -213,7 +270,7 @@ def plot_survival(
         result, by, attr="survival_", owner="plot_survival", what="survival table",
         ylabel="Share of customers retained", ci=ci, censor_marks=censor_marks, ax=ax, colors=colors,
         labels=labels, time_unit=time_unit, title=title, ylim=ylim, ci_alpha=ci_alpha, legend=legend,
-        legend_loc=legend_loc, step_kw=step_kw,
+        legend_loc=legend_loc, step_kw=step_kw, low_risk=low_risk, min_at_risk=min_at_risk,
     )  # fmt: skip
     if at_risk:
         add_at_risk_table(ax, frame, times=at_risk_times, by=by, colors=colors, labels=labels)
@@ -235,6 +292,8 @@ def plot_cumulative_hazard(
     ci_alpha: float = 0.2,
     legend: bool = True,
     legend_loc: str = "upper left",
+    low_risk: str = "dashed",
+    min_at_risk: float | None = None,
     **step_kw,
 ) -> Axes:
     """Plot Nelson-Aalen cumulative hazards, one step function per segment.
@@ -266,6 +325,10 @@ def plot_cumulative_hazard(
         Add a legend (when there are segments).
     legend_loc : str, default "upper left"
         Legend location, or ``"outside"``.
+    low_risk : {"dashed", "hide", "show"}, default "dashed"
+        How to draw the rows with few customers at risk, as in :func:`plot_survival`.
+    min_at_risk : float, optional
+        Override the table's ``below_min_at_risk`` flag with ``n_at_risk < min_at_risk``.
     **step_kw
         Passed to :meth:`matplotlib.axes.Axes.step`.
 
@@ -293,7 +356,7 @@ def plot_cumulative_hazard(
         result, by, attr="cumulative_hazard_", owner="plot_cumulative_hazard", what="cumulative hazard table",
         ylabel="Cumulative hazard", ci=ci, censor_marks=censor_marks, ax=ax, colors=colors, labels=labels,
         time_unit=time_unit, title=title, ylim=ylim, ci_alpha=ci_alpha, legend=legend, legend_loc=legend_loc,
-        step_kw=step_kw,
+        step_kw=step_kw, low_risk=low_risk, min_at_risk=min_at_risk,
     )  # fmt: skip
     if ylim is None:
         ax.set_ylim(bottom=0)
@@ -496,7 +559,7 @@ def add_at_risk_table(
         check_one_of(kind, "rows", owner, _AT_RISK_ROWS)
     needed = {"at_risk": "n_at_risk", "censored": "n_censored", "events": "n_events"}
     _require(frame, ["time", *(needed[k] for k in rows)], "at-risk table")
-    by = _resolve_by(frame, by, est, owner)
+    by = _resolve_by(frame, by, est, owner, HONEST_COLUMNS)
     colors = check_color_mapping(colors, owner)
     labels = _check_labels(labels, owner)
 

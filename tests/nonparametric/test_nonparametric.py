@@ -82,7 +82,7 @@ def test_small_example_by_hand():
     km = KaplanMeier().fit(small(), **FRAME)
     s = km.survival_
     assert list(s.columns) == ["time", "n_at_risk", "n_events", "n_censored", "estimate", "std_error",
-                               "ci_lower", "ci_upper"]
+                               "ci_lower", "ci_upper", "zero_events", "below_min_at_risk"]
     np.testing.assert_allclose(s["estimate"], [1, 5 / 6, 2 / 3, 4 / 9, 4 / 9, 0], rtol=1e-15)
     # Greenwood at t = 2: S^2 * (1/(6*5) + 1/(5*4))
     np.testing.assert_allclose(s["std_error"].iloc[2], (2 / 3) * np.sqrt(1 / 30 + 1 / 20), rtol=1e-14)
@@ -93,7 +93,7 @@ def test_small_example_by_hand():
     assert s["ci_upper"].iloc[1] == 1.0  # the log interval is capped at 1
     assert km.n_obs_ == 6 and km.time_unit_ == "month" and km.by_ == ()
     med = km.median_
-    assert list(med.columns) == ["estimate", "ci_lower", "ci_upper"]
+    assert list(med.columns) == ["estimate", "ci_lower", "ci_upper", "below_min_at_risk"]
     assert med["estimate"].iloc[0] == 3.0 and med["ci_lower"].iloc[0] == 2.0 and np.isnan(med["ci_upper"].iloc[0])
     # RMST up to 4: 1 + 5/6 + 2/3 + 4/9
     r = km.rmst(4)
@@ -216,14 +216,15 @@ def test_weights_of_two_equal_duplicated_rows(df):
 # ====================================================================== predict
 def test_predict_is_right_continuous_and_extends():
     km = KaplanMeier().fit(small(), **FRAME)
-    p = km.predict([0, 0.999, 1, 1.5, 2, 6, 7, 100])
+    p = km.predict([0, 0.999, 1, 1.5, 2, 6, 7, 100], extend=True)
     np.testing.assert_allclose(p["estimate"], [1, 1, 5 / 6, 5 / 6, 2 / 3, 0, 0, 0], rtol=1e-15)
     np.testing.assert_array_equal(p["n_at_risk"], [6, 6, 6, 5, 5, 1, 0, 0])
-    assert list(p.columns) == ["time", "n_at_risk", "estimate", "std_error", "ci_lower", "ci_upper"]
+    assert list(p.columns) == ["time", "n_at_risk", "estimate", "std_error", "ci_lower", "ci_upper",
+                               "zero_events", "below_min_at_risk"]
     # a curve ending above 0 carries its last value, standard error and limits beyond the last time (R extend=TRUE)
     df = pd.DataFrame({"tenure": [1, 2, 3, 3, 4, 6], "churned": [1, 0, 1, 1, 0, 0]})
     km = KaplanMeier().fit(df, **FRAME)
-    p = km.predict([6, 7, 1000])
+    p = km.predict([6, 7, 1000], extend=True)
     last = km.survival_.iloc[-1]
     for col in ["estimate", "std_error", "ci_lower", "ci_upper"]:
         np.testing.assert_array_equal(p[col], last[col])
@@ -233,7 +234,7 @@ def test_predict_is_right_continuous_and_extends():
 
 def test_predict_by_segment_is_segment_major():
     df = pd.DataFrame({"tenure": [1, 2, 2, 3], "churned": [1, 0, 1, 1], "plan": ["a", "a", "b", "b"]})
-    p = KaplanMeier().fit(df, by="plan", **FRAME).predict([0, 2, 3])
+    p = KaplanMeier().fit(df, by="plan", **FRAME).predict([0, 2, 3], extend=True)
     assert p["plan"].astype(str).tolist() == ["a"] * 3 + ["b"] * 3
     np.testing.assert_allclose(p["estimate"], [1, 0.5, 0.5, 1, 0.5, 0])
     assert isinstance(p["plan"].dtype, pd.CategoricalDtype)
@@ -241,7 +242,7 @@ def test_predict_by_segment_is_segment_major():
 
 def test_nelson_aalen_predict():
     na = NelsonAalen().fit(small(), **FRAME)
-    p = na.predict([0.5, 1, 10])
+    p = na.predict([0.5, 1, 10], extend=True)
     np.testing.assert_allclose(p["estimate"], [0, 1 / 6, 1 / 6 + 1 / 5 + 1 / 3 + 1])
 
 
@@ -251,11 +252,16 @@ def test_no_events():
     km = KaplanMeier(conf_type="log-log").fit(df, **FRAME)
     s = km.survival_
     assert (s["estimate"] == 1).all() and (s["std_error"] == 0).all()
-    assert (s["ci_lower"] == 1).all() and (s["ci_upper"] == 1).all()
+    # no false certainty: after time 0 the interval is the exact one-sided bound 0.05 ** (1 / n), not [1, 1]
+    assert s["zero_events"].tolist() == [False, True, True, True]
+    np.testing.assert_allclose(s["ci_lower"], [1, 0.05 ** (1 / 3), 0.05 ** (1 / 2), 0.05])
+    assert (s["ci_upper"] == 1).all()
     assert km.median_[["estimate", "ci_lower", "ci_upper"]].isna().all(axis=None)
     assert "no defections" in km.median_.attrs["notes"]["all customers"][0]
     assert "no defections" in km.summary()["note"].iloc[0]
-    assert km.rmst(10)["estimate"].iloc[0] == 10.0 and km.rmst(10)["std_error"].iloc[0] == 0.0
+    with pytest.warns(StatisticalWarning, match="standard error is 0"):
+        r = km.rmst(3)
+    assert r["estimate"].iloc[0] == 3.0 and r["std_error"].iloc[0] == 0.0 and r["zero_events"].iloc[0]
     assert (NelsonAalen().fit(df, **FRAME).cumulative_hazard_["estimate"] == 0).all()
     h = DiscreteHazard().fit(df, **FRAME).hazard_
     assert (h["estimate"] == 0).all() and (h["ci_lower"] == 0).all() and (h["ci_upper"] > 0).all()
@@ -402,7 +408,7 @@ def test_not_fitted(est, methods):
 
 def test_params_and_repr():
     km = KaplanMeier(conf_type="plain")
-    assert km.get_params() == {"conf_level": 0.95, "conf_type": "plain"}
+    assert km.get_params() == {"conf_level": 0.95, "conf_type": "plain", "min_at_risk": 10}
     assert repr(km) == "KaplanMeier(conf_type='plain')"
     assert km.set_params(conf_level=0.9) is km and km.conf_level == 0.9
     with pytest.raises(ValueError, match="Invalid parameter 'alpha'"):
@@ -444,8 +450,10 @@ def test_rmst_several_taus_and_default():
     km = KaplanMeier().fit(small(), **FRAME)
     r = km.rmst([2, 4])
     assert r["tau"].tolist() == [2.0, 4.0] and r["estimate"].iloc[0] == pytest.approx(1 + 5 / 6)
-    default = km.rmst()
+    # one common default horizon: the last time (min_at_risk off), or where fewer than min_at_risk are at risk
+    default = KaplanMeier(min_at_risk=None).fit(small(), **FRAME).rmst()
     assert default["tau"].iloc[0] == 6.0
+    assert KaplanMeier(min_at_risk=3).fit(small(), **FRAME).rmst()["tau"].iloc[0] == 5.0
     lo, hi = default["ci_lower"].iloc[0], default["ci_upper"].iloc[0]
     z = stats.norm.ppf(0.975)
     assert hi - lo == pytest.approx(2 * z * default["std_error"].iloc[0])
@@ -509,11 +517,13 @@ def test_discrete_hazard_bins():
     df = pd.DataFrame({"tenure": [0, 1, 2, 2, 3, 4, 5, 6, 7], "churned": [1, 1, 0, 1, 1, 0, 1, 1, 0]})
     h1 = DiscreteHazard().fit(df, **FRAME).hazard_
     h3 = DiscreteHazard(width=3).fit(df, **FRAME).hazard_
-    assert h3.columns.tolist() == ["time_start", "time", "n_at_risk", "n_events", "estimate", "ci_lower",
-                                   "ci_upper"]
+    assert h3.columns.tolist() == ["time_start", "time", "n_at_risk", "exposure", "n_events", "estimate",
+                                   "ci_lower", "ci_upper", "below_min_at_risk"]
     assert h3["time"].tolist() == [3.0, 6.0, 9.0] and h3["time_start"].tolist() == [0.0, 3.0, 6.0]
+    # every period 0..3 has a row here, so the exposure is the sum of the rows' risk sets
     first = h1[h1["time"] <= 3]
     assert h3["n_events"].iloc[0] == first["n_events"].sum()
+    assert h3["exposure"].iloc[0] == first["n_at_risk"].sum()
     assert h3["estimate"].iloc[0] == first["n_events"].sum() / first["n_at_risk"].sum()
     pd.testing.assert_frame_equal(discrete_hazard(df, width=3, **FRAME), h3)
 

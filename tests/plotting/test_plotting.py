@@ -620,3 +620,50 @@ def test_bad_inputs_raise_clear_errors(km):
         P.plot_survival(km, ax="left")
     with pytest.raises(ValueError, match="'ylim' parameter"):
         P.plot_survival(km, ylim=1)
+
+
+# --------------------------------------------------------------------------- #
+# min_at_risk: curves cut or greyed where few customers are at risk
+# --------------------------------------------------------------------------- #
+def test_survival_tail_below_min_at_risk_is_dashed_or_cut(km):
+    # Month-to-Month has 20, 20, 14, 8 at risk: with min_at_risk=10 its last row (time 4) is thin
+    ax = P.plot_survival(km, min_at_risk=10)
+    solid = [ln for ln in ax.get_lines() if ln.get_label() == "Month-to-Month"][0]
+    assert np.isnan(solid.get_ydata()[-1]) and not np.isnan(solid.get_ydata()[:-1]).any()
+    thin = [ln for ln in ax.get_lines() if ln.get_label() == "_below_min_at_risk: Month-to-Month"]
+    assert len(thin) == 1 and thin[0].get_linestyle() == "--"
+    np.testing.assert_array_equal(np.isnan(thin[0].get_ydata()), [True, True, False, False])  # from the last solid
+    (two,) = [ln for ln in ax.get_lines() if ln.get_label() == "_below_min_at_risk: Two Year"]  # 10, 10, 9, 5
+    np.testing.assert_array_equal(np.isnan(two.get_ydata()), [True, False, False, False])
+    # the band stops where the curve thins out
+    band = [b for b in bands(ax) if b.get_label() == "_ci: Month-to-Month"][0]
+    assert band.get_paths()[0].vertices[:, 0].max() <= 4
+    ax = P.plot_survival(km, min_at_risk=10, low_risk="hide")
+    assert not [ln for ln in ax.get_lines() if ln.get_label().startswith("_below_min_at_risk")]
+    ax = P.plot_survival(km, min_at_risk=10, low_risk="show")
+    assert not np.isnan(curves(ax)[0].get_ydata()).any()
+
+
+def test_survival_reads_the_estimators_flag(km):
+    flagged = km.assign(below_min_at_risk=km["n_at_risk"] < 9)  # as KaplanMeier(min_at_risk=9).survival_
+    ax = P.plot_cumulative_hazard(flagged.assign(estimate=1 - flagged["estimate"]))
+    assert [ln.get_label() for ln in ax.get_lines() if ln.get_label().startswith("_below")] == [
+        "_below_min_at_risk: Month-to-Month", "_below_min_at_risk: Two Year"]
+    ax = P.plot_survival(flagged, min_at_risk=0)  # 0 switches the cut off, whatever the table says
+    assert not [ln for ln in ax.get_lines() if ln.get_label().startswith("_below")]
+    with pytest.raises(ValueError, match="The 'low_risk' parameter of plot_survival must be one of"):
+        P.plot_survival(km, low_risk="grey")
+
+
+def test_hazard_points_below_min_at_risk_are_hollow_or_hidden(raw_hazard):
+    ax = P.plot_hazard(raw=raw_hazard, min_at_risk=10)
+    light = [ln for ln in ax.get_lines() if ln.get_label() == "_raw_below_min_at_risk: Month-to-Month"]
+    assert len(light) == 1 and light[0].get_markerfacecolor() == "none"
+    np.testing.assert_allclose(light[0].get_xdata(), [4.0])
+    ax = P.plot_hazard(raw=raw_hazard.assign(below_min_at_risk=raw_hazard["n_at_risk"] < 10), low_risk="hide",
+                       raw_ci=True)
+    assert not [ln for ln in ax.get_lines() if "below_min_at_risk" in ln.get_label()]
+    mtm = [ln for ln in ax.get_lines() if ln.get_label() == "Month-to-Month"][0]
+    assert np.isnan(mtm.get_ydata()[-1])
+    with pytest.raises(ValueError, match="The 'low_risk' parameter of plot_hazard"):
+        P.plot_hazard(raw=raw_hazard, low_risk="grey")
