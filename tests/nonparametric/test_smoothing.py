@@ -128,8 +128,13 @@ def test_matches_literal_loop_continuous(sim_continuous, kernel, boundary):
 
 
 def test_matches_literal_loop_ties_by_segment(ibm):
-    """Monthly IBM data (heavy ties), per contract, default range [0, last defection]."""
-    sh = SmoothedHazard(bandwidth=5.0, grid=25).fit(ibm, by="contract", duration="time", event="event")
+    """Monthly IBM data (heavy ties), per contract, range [0, last defection]: the continuous-time path.
+
+    ``discrete=False`` keeps each defection at its recorded month (muhaz's reading; the whole-unit default is
+    tested in test_smoothing_monthly.py) and ``min_at_risk=None`` keeps the range at the last defection.
+    """
+    sh = SmoothedHazard(bandwidth=5.0, grid=25, discrete=False, min_at_risk=None).fit(
+        ibm, by="contract", duration="time", event="event")
     for contract, got in sh.hazard_.groupby("contract", observed=True):
         d = ibm[ibm["contract"] == contract]
         hi = d.loc[d["event"] == 1, "time"].max()
@@ -141,7 +146,7 @@ def test_matches_literal_loop_ties_by_segment(ibm):
 
 def test_matches_literal_loop_truncated_cause_specific(maven):
     """Left-truncated Maven snapshot, cause-specific hazard of 'Competitor' (other causes act as censoring)."""
-    sh = SmoothedHazard(kernel="biweight", bandwidth=8.0, grid=21, time_range=(0, 60))
+    sh = SmoothedHazard(kernel="biweight", bandwidth=8.0, grid=21, time_range=(0, 60), discrete=False)
     got = sh.fit(maven, cause="Competitor", duration="time", event="event", entry="entry",
                  cause_column="cause").hazard_
     again = sh.fit(Tenures.from_frame(maven, duration="time", event="event", entry="entry", cause="cause"),
@@ -224,8 +229,8 @@ def test_cv_scores_match_literal_loop_with_ties_and_truncation(maven):
     """CV scores of a tied, left-truncated sample (300 Maven rows) against the literal loop."""
     d = maven.iloc[:300]
     cands = [3.0, 6.0, 12.0]
-    sh = SmoothedHazard(bandwidth="cv", bandwidth_grid=cands).fit(d, duration="time", event="event",
-                                                                   entry="entry")
+    sh = SmoothedHazard(bandwidth="cv", bandwidth_grid=cands, discrete=False, min_at_risk=None).fit(
+        d, duration="time", event="event", entry="entry")
     lo, hi = 0.0, float(d.loc[d["event"] == 1, "time"].max())
     ref = [literal_cv(d["entry"].tolist(), d["time"].tolist(), (d["event"] == 1).tolist(), b, lo, hi)
            for b in cands]
@@ -336,17 +341,22 @@ def test_cause_specific_hazards_add_up(simulated):
 def test_output_schema_and_bandwidth_visible(ibm):
     sh = SmoothedHazard(bandwidth=6.0).fit(ibm, by="contract", duration="time", event="event")
     h = sh.hazard_
-    assert list(h.columns) == ["contract", "time", "estimate", "std_error", "ci_lower", "ci_upper", "bandwidth"]
+    assert list(h.columns) == ["contract", "time", "estimate", "std_error", "ci_lower", "ci_upper", "n_at_risk",
+                               "reliable", "ci_dropped", "bandwidth"]
     assert len(h) == 3 * 101
     assert (h["bandwidth"] == 6.0).all()
     assert h.attrs["bandwidth"] == {"Month-to-month": 6.0, "One year": 6.0, "Two year": 6.0}
     assert h.attrs["kernel"] == "epanechnikov" and h.attrs["time_unit"] == "month"
     assert h.attrs["conf_level"] == 0.95 and h.attrs["boundary"] == "muller-wang"
+    assert h.attrs["period"] == 1.0 and sh.period_ == 1.0 and h.attrs["min_at_risk"] == 10.0   # whole months
     assert list(sh.bandwidth_.columns) == ["contract", "bandwidth", "method", "n_events", "time_min", "time_max"]
-    assert sh.bandwidth_["n_events"].sum() == ibm["event"].sum()
+    # the default range ends at the last defection with >= min_at_risk = 10 customers at risk
+    t_max = sh.bandwidth_.set_index("contract")["time_max"]
+    in_range = ibm["time"] <= ibm["contract"].map(t_max)
+    assert sh.bandwidth_["n_events"].sum() == ibm.loc[in_range, "event"].sum() < ibm["event"].sum()
     assert sh.cv_scores_ is None
     assert isinstance(h["contract"].dtype, pd.CategoricalDtype)
-    ok = h["estimate"] > 0
+    ok = h["estimate"].gt(0) & ~h["ci_dropped"]
     assert (h.loc[ok, "ci_lower"] < h.loc[ok, "estimate"]).all()
     assert (h.loc[ok, "ci_upper"] > h.loc[ok, "estimate"]).all()
     # log-scale band: estimate is the geometric mean of the limits
@@ -356,9 +366,11 @@ def test_output_schema_and_bandwidth_visible(ibm):
 def test_single_curve_attrs_and_function_form(ibm):
     h = smoothed_hazard(ibm, bandwidth=6.0, conf_level=0.9, duration="time", event="event")
     assert h.attrs["bandwidth"] == 6.0
-    assert list(h.columns) == ["time", "estimate", "std_error", "ci_lower", "ci_upper", "bandwidth"]
+    assert list(h.columns) == ["time", "estimate", "std_error", "ci_lower", "ci_upper", "n_at_risk", "reliable",
+                               "ci_dropped", "bandwidth"]
     h95 = smoothed_hazard(ibm, bandwidth=6.0, duration="time", event="event")
-    assert (h["ci_upper"] <= h95["ci_upper"]).all()
+    both = h["ci_upper"].notna() & h95["ci_upper"].notna()
+    assert (h.loc[both, "ci_upper"] <= h95.loc[both, "ci_upper"]).all()
 
 
 def test_predict_equals_grid_and_nan_outside(ibm):
@@ -380,12 +392,16 @@ def test_not_fitted_and_params():
         sh.set_params(alpha=0.05)
 
 
-def test_time_rescaling(ibm):
-    """Times in weeks instead of months: the hazard per week is the hazard per month / c."""
+@pytest.mark.parametrize("discrete", [False, True])
+def test_time_rescaling(ibm, discrete):
+    """Times in weeks instead of months: the hazard per week is the hazard per month / c.
+
+    With whole-unit times the period is rescaled too (1 month = 4 weeks: ``discrete=4.0``).
+    """
     c = 4.0
-    a = SmoothedHazard(bandwidth=6.0, grid=21).fit(ibm, duration="time", event="event").hazard_
-    b = SmoothedHazard(bandwidth=6.0 * c, grid=21).fit(ibm.assign(time=ibm["time"] * c), duration="time",
-                                                      event="event").hazard_
+    a = SmoothedHazard(bandwidth=6.0, grid=21, discrete=discrete).fit(ibm, duration="time", event="event").hazard_
+    b = SmoothedHazard(bandwidth=6.0 * c, grid=21, discrete=c if discrete else False).fit(
+        ibm.assign(time=ibm["time"] * c), duration="time", event="event").hazard_
     np.testing.assert_allclose(b["time"], a["time"] * c)
     np.testing.assert_allclose(b["estimate"], a["estimate"] / c, rtol=1e-12)
     np.testing.assert_allclose(b["std_error"], a["std_error"] / c, rtol=1e-12)
@@ -422,9 +438,13 @@ def test_bandwidth_larger_than_range_warns():
 def test_all_defections_at_one_time():
     df = pd.DataFrame({"tenure": [0, 0, 3, 4], "churned": [1, 1, 0, 0]})
     with pytest.raises(ValueError, match="time range of positive length"):
-        SmoothedHazard(bandwidth=1.0).fit(df, duration="tenure", event="churned")
-    h = SmoothedHazard(bandwidth=1.0, time_range=(0, 4)).fit(df, duration="tenure", event="churned").hazard_
+        SmoothedHazard(bandwidth=1.0, discrete=False).fit(df, duration="tenure", event="churned")
+    h = SmoothedHazard(bandwidth=1.0, time_range=(0, 4), discrete=False).fit(df, duration="tenure",
+                                                                             event="churned").hazard_
     assert h["estimate"].iloc[0] > 0
+    # whole-unit periods: a defection at time 0 has no period (-1, 0] on the time axis, so none is left
+    with pytest.warns(StatisticalWarning, match="no defection in the time range"):
+        SmoothedHazard(bandwidth=1.0, discrete=True).fit(df, duration="tenure", event="churned")
 
 
 def test_bad_parameters():
