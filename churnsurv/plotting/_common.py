@@ -26,6 +26,8 @@ RESULT_COLUMNS = frozenset(
         "time", "estimate", "std_error", "ci_lower", "ci_upper", "n_at_risk", "n_events",
         "n_censored", "n_entered", "cause", "bandwidth", "model", "term", "p_value",
         "statistic", "dof", "variance", "conf_level",
+        # honesty columns of the estimators: never segments
+        "zero_events", "below_min_at_risk", "time_start", "exposure", "reliable", "ci_dropped", "piece",
     }
 )  # fmt: skip
 #: Label of the single curve of a table without segments.

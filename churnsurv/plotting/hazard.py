@@ -77,7 +77,21 @@ def _low_mask(rows: pd.DataFrame, min_at_risk, low_risk: str) -> np.ndarray:
         return rows["n_at_risk"].to_numpy(float) < float(min_at_risk)
     if "below_min_at_risk" in rows.columns:
         return rows["below_min_at_risk"].to_numpy(bool)
+    if "reliable" in rows.columns:  # a smoothed hazard table
+        return ~rows["reliable"].to_numpy(bool)
     return np.zeros(len(rows), dtype=bool)
+
+
+def _break_pieces(rows: pd.DataFrame, t: np.ndarray, *columns: np.ndarray):
+    """Insert a NaN between the pieces of a smoothed hazard fitted with change points, so no line crosses them."""
+    if "piece" not in rows.columns or len(rows) == 0:
+        return (t, *columns)
+    piece = rows["piece"].to_numpy()
+    cut = np.flatnonzero(piece[1:] != piece[:-1]) + 1
+    if len(cut) == 0:
+        return (t, *columns)
+    t_out = np.insert(t.astype(float), cut, np.nan)
+    return (t_out, *(np.insert(np.asarray(c, dtype=float), cut, np.nan) for c in columns))
 
 
 def _fmt_bandwidth(value: float) -> str:
@@ -269,19 +283,32 @@ def plot_hazard(
             name = f"{name} (bw = {_fmt_bandwidth(bw)} {abbr})"
         low = _low_mask(rows, min_at_risk, low_risk)
         good = ~low
-        ax.plot(t, np.where(good, y, np.nan), color=colour, label=name, **line_kw)
+        edge = low | np.r_[low[1:], False] | np.r_[False, low[:-1]]
+        lo = rows["ci_lower"].to_numpy(float) if ci else np.full(len(t), np.nan)
+        hi = rows["ci_upper"].to_numpy(float) if ci else np.full(len(t), np.nan)
+        t, y_good, y_edge, lo, hi, good_f = _break_pieces(rows, t, np.where(good, y, np.nan), np.where(edge, y, np.nan),
+                                                          lo, hi, good.astype(float))
+        ax.plot(t, y_good, color=colour, label=name, **line_kw)
         if low.any() and low_risk == "dashed":
-            edge = low | np.r_[low[1:], False] | np.r_[False, low[:-1]]
-            ax.plot(t, np.where(edge, y, np.nan), color=colour, label=f"_below_min_at_risk: {name}",
+            ax.plot(t, y_edge, color=colour, label=f"_below_min_at_risk: {name}",
                     **{**line_kw, "linestyle": "--", "alpha": 0.55})  # fmt: skip
         if ci:
-            ax.fill_between(t, rows["ci_lower"].to_numpy(float), rows["ci_upper"].to_numpy(float), color=colour,
-                            alpha=ci_alpha, linewidth=0, label=f"_ci: {name}", where=good)  # fmt: skip
+            # no band where it was dropped (NaN limits: it explodes) or where few are at risk
+            band = (good_f == 1) & np.isfinite(lo) & np.isfinite(hi)
+            ax.fill_between(t, lo, hi, color=colour, alpha=ci_alpha, linewidth=0, label=f"_ci: {name}",
+                            where=band, interpolate=False)  # fmt: skip
         t_max = max(t_max, float(np.nanmax(t)) if len(t) else -np.inf)
 
     raw_colour = {lab: palette.get(lab, "0.35") for lab, _ in r_groups} if not by_cause else {}
+    # A smoothed hazard of whole periods (discrete reading) puts period k's value at k - period/2: draw the
+    # per-period estimates there too, so that a point and the curve it belongs to line up.
+    period = None
+    if s_frame is not None:
+        period = getattr(s_est, "period_", None) if s_est is not None else None
+        period = s_frame.attrs.get("period", period)
+    shift = 0.5 * float(period) if period else 0.0
     for label, rows in r_groups:
-        t = rows["time"].to_numpy(float)
+        t = rows["time"].to_numpy(float) - shift
         y = rows["estimate"].to_numpy(float)
         colour = raw_colour.get(label, "0.35")
         name = names.get(label, label)
