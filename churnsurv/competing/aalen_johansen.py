@@ -14,6 +14,7 @@ jittered) and tables aggregated elsewhere (:meth:`LifeTable.from_counts`) work a
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -45,14 +46,21 @@ class AalenJohansen(BaseEstimator):
         curves (``conf.type``, default ``"log"``).
     variance : {"ij", "greenwood", "aalen"}, default "ij"
         Variance estimator of the curves (see Notes). ``"ij"`` is what R ``survfit`` reports.
+    min_at_risk : float or None, default 10
+        Number at risk below which a step of the curves rests on too few customers to be read: such rows are
+        flagged in the ``below_min_at_risk`` column of :attr:`cumulative_incidence_` (as in
+        :class:`~churnsurv.KaplanMeier`), and :func:`~churnsurv.plotting.plot_cumulative_incidence` greys or
+        cuts the tail. 0 or None flags nothing. The estimates themselves are unchanged.
 
     Attributes
     ----------
     cumulative_incidence_ : pandas.DataFrame
         One row per (segment, cause, time), sorted in that order: ``[*by, "cause", "time", "n_at_risk",
-        "n_events", "estimate", "std_error", "ci_lower", "ci_upper"]``; ``n_events`` counts defections of
-        that cause, ``std_error`` is on the probability scale. Times are the life table's (time 0 and every
-        time at which something happens in the segment).
+        "n_events", "estimate", "std_error", "ci_lower", "ci_upper", "below_min_at_risk"]``; ``n_events`` counts
+        defections of that cause, ``std_error`` is on the probability scale, ``below_min_at_risk`` is True where
+        ``n_at_risk < min_at_risk`` (typically the tail of a segment; with left truncation also the first
+        months, before many customers have entered). Times are the life table's (time 0 and every time at
+        which something happens in the segment).
     survival_ : pandas.DataFrame
         All-cause survival (the Kaplan-Meier curve, still a customer), one row per (segment, time):
         ``[*by, "time", "n_at_risk", "n_events", "n_censored", "estimate", "std_error", "ci_lower",
@@ -150,10 +158,12 @@ class AalenJohansen(BaseEstimator):
     True
     """
 
-    def __init__(self, conf_level: float = 0.95, conf_type: str = "log", variance: str = "ij"):
+    def __init__(self, conf_level: float = 0.95, conf_type: str = "log", variance: str = "ij",
+                 min_at_risk: float | None = 10):
         self.conf_level = conf_level
         self.conf_type = conf_type
         self.variance = variance
+        self.min_at_risk = min_at_risk
 
     def fit(self, data, *, by: str | Sequence[str] | None = None, **frame_kwargs) -> AalenJohansen:
         """Estimate the cumulative incidence of each cause, overall or by segment.
@@ -177,6 +187,13 @@ class AalenJohansen(BaseEstimator):
         conf_level = check_conf_level(self.conf_level, owner)
         check_one_of(self.conf_type, "conf_type", owner, SURVIVAL_CONF_TYPES)
         check_one_of(self.variance, "variance", owner, VARIANCES)
+        min_at_risk = self.min_at_risk
+        if min_at_risk is None:
+            min_at_risk = 0.0
+        elif isinstance(min_at_risk, bool) or not isinstance(min_at_risk, numbers.Real):
+            raise param_error("min_at_risk", owner, "a non-negative number or None", min_at_risk, type_error=True)
+        elif not min_at_risk >= 0:
+            raise param_error("min_at_risk", owner, "a non-negative number or None", min_at_risk)
         lt, tenures = _resolve(data, by, frame_kwargs)
         _check_causes(lt, owner)
         core = _aj_core(lt)
@@ -213,6 +230,7 @@ class AalenJohansen(BaseEstimator):
         cif["estimate"] = est
         cif["std_error"] = se
         cif["ci_lower"], cif["ci_upper"] = _confint(est, se, conf_level, self.conf_type)
+        cif["below_min_at_risk"] = cif["n_at_risk"].to_numpy() < float(min_at_risk)
 
         self.cumulative_incidence_ = cif
         self.survival_ = surv
@@ -322,7 +340,8 @@ class AalenJohansen(BaseEstimator):
 
 
 def cumulative_incidence(data, by: str | Sequence[str] | None = None, *, conf_level: float = 0.95,
-                         conf_type: str = "log", variance: str = "ij", **frame_kwargs) -> pd.DataFrame:
+                         conf_type: str = "log", variance: str = "ij", min_at_risk: float | None = 10,
+                         **frame_kwargs) -> pd.DataFrame:
     """Cumulative incidence of each cause of defection, as a tidy table.
 
     A shortcut for ``AalenJohansen(...).fit(data, by=by, **frame_kwargs).cumulative_incidence_``.
@@ -332,7 +351,7 @@ def cumulative_incidence(data, by: str | Sequence[str] | None = None, *, conf_le
     data : Tenures, LifeTable or pandas.DataFrame
     by : str or list of str, optional
         Segment columns.
-    conf_level, conf_type, variance
+    conf_level, conf_type, variance, min_at_risk
         See :class:`AalenJohansen`.
     **frame_kwargs
         Column keywords for a DataFrame input (``duration``, ``cause``, ``entry``...).
@@ -340,7 +359,8 @@ def cumulative_incidence(data, by: str | Sequence[str] | None = None, *, conf_le
     Returns
     -------
     pandas.DataFrame
-        ``[*by, "cause", "time", "n_at_risk", "n_events", "estimate", "std_error", "ci_lower", "ci_upper"]``.
+        ``[*by, "cause", "time", "n_at_risk", "n_events", "estimate", "std_error", "ci_lower", "ci_upper",
+        "below_min_at_risk"]``.
 
     See Also
     --------
@@ -362,7 +382,7 @@ def cumulative_incidence(data, by: str | Sequence[str] | None = None, *, conf_le
     6  service   2.0      0.25
     7  service   3.0      0.25
     """
-    est = AalenJohansen(conf_level=conf_level, conf_type=conf_type, variance=variance)
+    est = AalenJohansen(conf_level=conf_level, conf_type=conf_type, variance=variance, min_at_risk=min_at_risk)
     return est.fit(data, by=by, **frame_kwargs).cumulative_incidence_
 
 

@@ -1,8 +1,9 @@
 """Competing-risk and regression plots of :mod:`churnsurv.plotting`: cumulative incidence and forest plots.
 
 :func:`plot_cumulative_incidence` (stacked or as lines, with the survival curve on top),
-:func:`plot_cumulative_incidence_grid` (one panel per segment) and :func:`plot_forest` (hazard ratios with their
-intervals). Import them from :mod:`churnsurv.plotting`.
+:func:`plot_cumulative_incidence_grid` (one panel per segment), :func:`plot_cause_reduction` (the gain of reducing a
+cause, its bootstrap interval and Peterson's bounds) and :func:`plot_forest` (hazard ratios with their intervals).
+Import them from :mod:`churnsurv.plotting` (``plot_cause_reduction`` from this module until it is re-exported).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
 from churnsurv.plotting.palette import OKABE_ITO, cause_colors, check_color_mapping
@@ -28,6 +31,7 @@ from churnsurv.plotting._common import (
     _finish,
     _fmt_value,
     _groups,
+    _plural,
     _require,
     _resolve_by,
     _segment_palette,
@@ -87,6 +91,57 @@ def _pick_segment(groups, segment, by, owner):
     return chosen
 
 
+_EXTRA_VOCAB = ("below_min_at_risk", "scenario", "quantity")
+
+
+def _flag_below(frame: pd.DataFrame, min_at_risk, est, owner: str):
+    """The table with its ``below_min_at_risk`` flags (recomputed when ``min_at_risk`` is given) and the threshold."""
+    if min_at_risk is not None:
+        if isinstance(min_at_risk, bool) or not isinstance(min_at_risk, numbers.Real) or min_at_risk < 0:
+            raise param_error("min_at_risk", owner, "None or a non-negative number", min_at_risk)
+        _require(frame, ["n_at_risk"], "cumulative incidence table", "Pass min_at_risk=None.")
+        flags = frame["n_at_risk"].to_numpy(float) < float(min_at_risk)
+        return frame.assign(below_min_at_risk=flags), float(min_at_risk)
+    threshold = getattr(est, "min_at_risk", None) if est is not None else None
+    threshold = float(threshold) if isinstance(threshold, numbers.Real) and not isinstance(threshold, bool) else None
+    return frame, threshold
+
+
+def _tail_start(rows: pd.DataFrame) -> float | None:
+    """Time of the first row of the final run of rows flagged ``below_min_at_risk`` (None without a tail)."""
+    if "below_min_at_risk" not in rows.columns or len(rows) == 0:
+        return None
+    flags = rows.groupby("time", sort=True)["below_min_at_risk"].any()
+    if not flags.iloc[-1]:
+        return None
+    ok = np.flatnonzero(~flags.to_numpy())
+    return float(flags.index[ok[-1] + 1] if len(ok) else flags.index[0])
+
+
+def _split(rows: pd.DataFrame, cut: float | None):
+    """``(head, tail)`` of a step curve at ``cut``: the head holds its last value up to ``cut``."""
+    if cut is None:
+        return rows, None
+    head = rows[rows["time"] < cut]
+    tail_rows = rows[rows["time"] >= cut]
+    if len(head):
+        head = pd.concat([head, head.iloc[[-1]].assign(time=cut)], ignore_index=True)
+    if len(tail_rows) == 1:  # a one-row tail: draw it as a short flat stub
+        tail_rows = pd.concat([tail_rows, tail_rows], ignore_index=True)
+    return head, tail_rows
+
+
+def _head_values(grid, values, cut):
+    if cut is None:
+        return values
+    head = values[grid < cut]
+    return np.r_[head, head[-1] if len(head) else 0.0]
+
+
+def _tail_values(grid, values, tail_grid):
+    return values[np.searchsorted(grid, tail_grid)]
+
+
 def plot_cumulative_incidence(
     result,
     by=None,
@@ -106,6 +161,9 @@ def plot_cumulative_incidence(
     ci_alpha: float = 0.2,
     legend: bool = True,
     legend_loc: str = "upper left",
+    tail: str = "grey",
+    min_at_risk: float | None = None,
+    tail_alpha: float = 0.3,
 ) -> Axes:
     """Plot the cumulative incidence of each cause of defection (Aalen-Johansen).
 
@@ -158,6 +216,16 @@ def plot_cumulative_incidence(
         top of the stack first.
     legend_loc : str, default "upper left"
         Legend location, or ``"outside"``.
+    tail : {"grey", "cut", "show"}, default "grey"
+        How to draw a curve's tail, from the time at which fewer than ``min_at_risk`` customers remain at
+        risk for good (the final run of rows flagged ``below_min_at_risk``): ``"grey"`` greys it out (drawn
+        faded, with ``tail_alpha``, without confidence band, and a legend entry), ``"cut"`` stops the curves
+        there, ``"show"`` draws it like the rest.
+    min_at_risk : float, optional
+        Threshold of the tail, from the table's ``n_at_risk``; default: the ``below_min_at_risk`` column of
+        the table (set by ``AalenJohansen(min_at_risk=10)``), and no tail when the table has neither.
+    tail_alpha : float, default 0.3
+        Opacity of a greyed-out tail.
 
     Returns
     -------
@@ -187,8 +255,11 @@ def plot_cumulative_incidence(
     check_one_of(kind, "kind", owner, ("stacked", "lines"))
     ci = _check_bool(ci, "ci", owner) and kind == "lines"
     _ci_columns(frame, ci, "cumulative incidence table")
-    by = _resolve_by(frame, by, est, owner)
+    by = _resolve_by(frame, by, est, owner, extra_vocab=_EXTRA_VOCAB)
     unit = _unit(time_unit, est, frame, owner)
+    check_one_of(tail, "tail", owner, ("grey", "cut", "show"))
+    tail_alpha = _check_alpha(tail_alpha, "tail_alpha", owner)
+    frame, threshold = _flag_below(frame, min_at_risk, est, owner)
     colors = check_color_mapping(colors, owner, what="cause (or segment label)")
     labels = _check_labels(labels, owner, what="cause (or segment label)")
     ylim = _check_limits(ylim, "ylim", owner)
@@ -217,49 +288,83 @@ def plot_cumulative_incidence(
     c_names = {c: labels.get(c, DEFAULT_TAXONOMY.get(c, (c,))[0]) for c in cause_list}
 
     t_max = -np.inf
+    tails_drawn = False
     if by_segment:
         palette = _segment_palette(all_labels, colors)
         cause = cause_list[0]
         for label, rows in groups:
             rows = rows[rows["cause"].astype(str) == cause]
             name = labels.get(label, label)
-            ax.step(rows["time"], rows["estimate"], where="post", color=palette[label], label=name)
+            cut = _tail_start(rows) if tail != "show" else None
+            head, tail_rows = _split(rows, cut)
+            ax.step(head["time"], head["estimate"], where="post", color=palette[label], label=name)
             if ci:
-                ax.fill_between(rows["time"], rows["ci_lower"], rows["ci_upper"], step="post", color=palette[label],
+                ax.fill_between(head["time"], head["ci_lower"], head["ci_upper"], step="post", color=palette[label],
                                 alpha=ci_alpha, linewidth=0, label=f"_ci: {name}")  # fmt: skip
-            t_max = max(t_max, rows["time"].max())
+            if tail_rows is not None and tail == "grey":
+                ax.step(tail_rows["time"], tail_rows["estimate"], where="post", color=palette[label], alpha=tail_alpha,
+                        label=f"_tail: {name}")  # fmt: skip
+                tails_drawn = True
+            t_max = max(t_max, (rows if tail != "cut" else head)["time"].max())
         legend_title = f"{c_names[cause]} ({SEGMENT_SEP.join(by)})"
         handles = None
     else:
         label, rows = groups[0]
         rows = rows.sort_values("time", kind="stable")
+        cut = _tail_start(rows) if tail != "show" else None
         grid = np.unique(rows["time"].to_numpy(float))
         t_max = grid.max() if len(grid) else t_max
+        if cut is not None and tail == "cut":
+            t_max = cut
+        head_grid = np.r_[grid[grid < cut], cut] if cut is not None else grid
+        tail_grid = grid[grid >= cut] if cut is not None else grid[:0]
+        tail_grid = np.r_[tail_grid, tail_grid[-1]] if len(tail_grid) == 1 else tail_grid
         bottom = np.zeros(len(grid))
         for cause in cause_list:
             c_rows = rows[rows["cause"].astype(str) == cause]
             if kind == "stacked":
                 top = bottom + _step_values(c_rows, grid)
-                ax.fill_between(grid, bottom, top, step="post", color=c_colours[cause], alpha=area_alpha,
+                h_bottom, h_top = _head_values(grid, bottom, cut), _head_values(grid, top, cut)
+                ax.fill_between(head_grid, h_bottom, h_top, step="post", color=c_colours[cause], alpha=area_alpha,
                                 linewidth=0, label=c_names[cause])  # fmt: skip
-                ax.step(grid, top, where="post", color="white", linewidth=0.6, label=f"_edge: {cause}")
+                ax.step(head_grid, h_top, where="post", color="white", linewidth=0.6, label=f"_edge: {cause}")
+                if len(tail_grid) and tail == "grey":
+                    t_bottom, t_top = _tail_values(grid, bottom, tail_grid), _tail_values(grid, top, tail_grid)
+                    ax.fill_between(tail_grid, t_bottom, t_top, step="post", color=c_colours[cause],
+                                    alpha=area_alpha * tail_alpha, linewidth=0, label=f"_tail: {cause}")  # fmt: skip
+                    tails_drawn = True
                 bottom = top
             else:
-                ax.step(c_rows["time"], c_rows["estimate"], where="post", color=c_colours[cause],
+                head, tail_rows = _split(c_rows, cut)
+                ax.step(head["time"], head["estimate"], where="post", color=c_colours[cause],
                         label=c_names[cause])  # fmt: skip
                 if ci:
-                    ax.fill_between(c_rows["time"], c_rows["ci_lower"], c_rows["ci_upper"], step="post",
+                    ax.fill_between(head["time"], head["ci_lower"], head["ci_upper"], step="post",
                                     color=c_colours[cause], alpha=ci_alpha, linewidth=0,
                                     label=f"_ci: {cause}")  # fmt: skip
+                if tail_rows is not None and tail == "grey":
+                    ax.step(tail_rows["time"], tail_rows["estimate"], where="post", color=c_colours[cause],
+                            alpha=tail_alpha, label=f"_tail: {cause}")  # fmt: skip
+                    tails_drawn = True
         if label in s_groups:
-            s_rows = s_groups[label]
-            ax.step(s_rows["time"], 1.0 - s_rows["estimate"], where="post", color="black", linestyle="--",
+            s_rows = s_groups[label].sort_values("time", kind="stable")
+            s_rows = s_rows.assign(estimate=1.0 - s_rows["estimate"])
+            head, tail_rows = _split(s_rows, cut)
+            ax.step(head["time"], head["estimate"], where="post", color="black", linestyle="--",
                     linewidth=1.2, label="All causes (1 − S)")  # fmt: skip
+            if tail_rows is not None and tail == "grey":
+                ax.step(tail_rows["time"], tail_rows["estimate"], where="post", color="black", linestyle="--",
+                        linewidth=1.2, alpha=tail_alpha, label="_tail: all causes")  # fmt: skip
         handles, _ = ax.get_legend_handles_labels()
         if kind == "stacked":
             areas = [h for h in handles if h.get_label() in c_names.values()][::-1]
             handles = [h for h in handles if h not in areas] + areas
         legend_title = None if not by else labels.get(label, label)
+    if tails_drawn:
+        if handles is None:
+            handles, _ = ax.get_legend_handles_labels()
+        text = f"Fewer than {threshold:g} at risk" if threshold else "Few at risk"
+        handles = [*handles, Patch(facecolor="0.5", alpha=tail_alpha, label=text)]
 
     ax.set_xlim(left=0)
     _set_time_ticks(ax, unit, t_max)
@@ -290,6 +395,8 @@ def plot_cumulative_incidence_grid(
     ylim=None,
     figsize=None,
     legend: bool = True,
+    tail: str = "grey",
+    min_at_risk: float | None = None,
 ) -> np.ndarray:
     """Small multiples of cumulative incidence, one panel per segment, on shared axes.
 
@@ -323,6 +430,10 @@ def plot_cumulative_incidence_grid(
     legend : bool, default True
         One legend for the grid: right of the panels on a created figure, in the first
         panel otherwise.
+    tail : {"grey", "cut", "show"}, default "grey"
+        How to draw the tails with few customers at risk (see :func:`plot_cumulative_incidence`).
+    min_at_risk : float, optional
+        Threshold of those tails; default the table's ``below_min_at_risk`` column.
 
     Returns
     -------
@@ -348,7 +459,9 @@ def plot_cumulative_incidence_grid(
     owner = "plot_cumulative_incidence_grid"
     frame, est = _table(result, "cumulative_incidence_", owner)
     _require(frame, ["cause", "time", "estimate"], "cumulative incidence table")
-    by = _resolve_by(frame, by, est, owner)
+    by = _resolve_by(frame, by, est, owner, extra_vocab=_EXTRA_VOCAB)
+    check_one_of(tail, "tail", owner, ("grey", "cut", "show"))
+    frame, threshold = _flag_below(frame, min_at_risk, est, owner)
     labels_map = _check_labels(labels, owner, what="cause")
     groups, _ = _groups(frame, by)
     n = len(groups)
@@ -377,7 +490,7 @@ def plot_cumulative_incidence_grid(
         plot_cumulative_incidence(
             frame, by, kind=kind, ci=ci, segment=label if by else None, causes=causes, survival=survival, ax=ax,
             colors=colors, labels=labels, time_unit=unit, title=labels_map.get(label, label) if by else None,
-            ylim=ylim, legend=False,
+            ylim=ylim, legend=False, tail=tail, min_at_risk=threshold,
         )  # fmt: skip
         used.append(ax)
     if created:
@@ -392,11 +505,152 @@ def plot_cumulative_incidence_grid(
             areas = [i for i in order if names[i] != "All causes (1 − S)"][::-1]
             order = [i for i in order if i not in areas] + areas
             handles, names = [handles[i] for i in order], [names[i] for i in order]
+        if tail == "grey" and any(str(art.get_label()).startswith("_tail") for a in used
+                                         for art in [*a.lines, *a.collections]):
+            text = f"Fewer than {threshold:g} at risk" if threshold else "Few at risk"
+            handles, names = [*handles, Patch(facecolor="0.5", alpha=0.3, label=text)], [*names, text]
         if created:
             used[0].figure.legend(handles, names, loc="outside right upper", title="Cause")
         else:
             used[0].legend(handles, names, loc="upper left", title="Cause")
     return np.asarray(used, dtype=object)
+
+
+# --------------------------------------------------------------------------- #
+# Cause reduction: the gain, its interval and its bounds
+# --------------------------------------------------------------------------- #
+_REDUCTION_VOCAB = ("scenario", "horizon", "expected_tenure_observed", "expected_tenure_counterfactual", "difference",
+                    "difference_ci_lower", "difference_ci_upper", "difference_lower_bound", "difference_upper_bound")
+
+
+def plot_cause_reduction(
+    result,
+    by=None,
+    *,
+    kind: str = "gain",
+    ax: Axes | None = None,
+    colors: Mapping | None = None,
+    labels: Mapping | None = None,
+    time_unit: str | None = None,
+    title: str | None = None,
+    legend: bool = True,
+    legend_loc: str = "outside",
+) -> Axes:
+    """Plot a cause reduction: the gain in expected tenure with its interval and bounds, or the curves.
+
+    Parameters
+    ----------
+    result : CauseReduction or DataFrame
+        The result of :func:`~churnsurv.cause_reduction`; or its ``summary`` table (``kind="gain"``) or its
+        ``survival`` table (``kind="survival"``).
+    by : str or list of str, optional
+        Segment column(s); inferred by default.
+    kind : {"gain", "survival"}, default "gain"
+        ``"gain"``: one row per segment, the gain in expected tenure within the horizon under independent
+        causes (a dot in the segment's colour), its bootstrap percentile interval (a line, when computed) and,
+        behind them, the band between Peterson's assumption-free bounds. ``"survival"``: the observed (solid)
+        and counterfactual (dashed) survival curves, one colour per segment.
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure is created when None.
+    colors : mapping, optional
+        ``{segment label: colour}``; default :func:`segment_colors`, as in every figure.
+    labels : mapping, optional
+        ``{segment label: display text}``.
+    time_unit : str, optional
+        Unit of time; default the result's.
+    title : str, optional
+        Axes title.
+    legend : bool, default True
+        Add a legend.
+    legend_loc : str, default "outside"
+        Legend location; ``"outside"`` puts it right of the axes.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    See Also
+    --------
+    churnsurv.cause_reduction : the estimates drawn here.
+    plot_cumulative_incidence
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from churnsurv.plotting import plot_cause_reduction
+    >>> summary = pd.DataFrame({"Contract": ["Monthly", "Yearly"], "horizon": [24.0, 24.0],
+    ...                         "difference": [1.2, 0.4], "difference_ci_lower": [0.8, 0.1],
+    ...                         "difference_ci_upper": [1.6, 0.7], "difference_lower_bound": [0.0, 0.0],
+    ...                         "difference_upper_bound": [3.1, 1.0]})
+    >>> ax = plot_cause_reduction(summary)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['Monthly', 'Yearly']
+    """
+    owner = "plot_cause_reduction"
+    check_one_of(kind, "kind", owner, ("gain", "survival"))
+    attr = "summary" if kind == "gain" else "survival"
+    frame, est = _table(result, attr, owner)
+    unit = _unit(time_unit, est, frame, owner)
+    colors = check_color_mapping(colors, owner)
+    labels = _check_labels(labels, owner)
+    ax_given = ax
+    if kind == "gain":
+        _require(frame, ["difference"], "cause reduction summary")
+        by = _resolve_by(frame, by, None, owner, extra_vocab=_REDUCTION_VOCAB)
+        groups, all_labels = _groups(frame, by)
+        palette = _segment_palette(all_labels, colors)
+        ax = _axes(ax_given, owner)
+        has_ci = {"difference_ci_lower", "difference_ci_upper"} <= set(frame.columns)
+        has_bounds = {"difference_lower_bound", "difference_upper_bound"} <= set(frame.columns)
+        for y, (label, rows) in enumerate(groups):
+            row = rows.iloc[0]
+            if has_bounds:
+                lo, hi = float(row["difference_lower_bound"]), float(row["difference_upper_bound"])
+                ax.barh(y, hi - lo, left=lo, height=0.55, color="0.85", edgecolor="0.6", linewidth=0.8,
+                        label="_bounds")  # fmt: skip
+            if has_ci and np.isfinite(row["difference_ci_lower"]):
+                ax.plot([row["difference_ci_lower"], row["difference_ci_upper"]], [y, y], color=palette[label],
+                        linewidth=2.2, solid_capstyle="butt", label="_ci")  # fmt: skip
+            ax.plot([row["difference"]], [y], "o", color=palette[label], markersize=7, markeredgecolor="white",
+                    label="_estimate")  # fmt: skip
+        ax.set_yticks(range(len(groups)), [labels.get(lab, lab) for lab, _ in groups])
+        ax.set_ylim(len(groups) - 0.4, -0.6)
+        ax.axvline(0.0, color="0.3", linewidth=0.8, zorder=0.5)
+        ax.grid(False, axis="y")
+        horizon = frame["horizon"].iloc[0] if "horizon" in frame.columns and len(frame) else None
+        within = f" within {_fmt_value(horizon)} {_plural(unit)}" if horizon is not None else ""
+        ax.set_xlabel(f"Gain in expected tenure{within} ({_plural(unit)})")
+        conf = getattr(est, "conf_level", 0.95) if est is not None else 0.95
+        handles = [Line2D([], [], marker="o", linestyle="none", color="0.25", label="Under independent causes")]
+        if has_ci and np.isfinite(frame["difference_ci_lower"]).any():
+            handles.append(Line2D([], [], color="0.25", linewidth=2.2, label=f"{conf:.0%} bootstrap interval"))
+        if has_bounds:
+            handles.append(Patch(facecolor="0.85", edgecolor="0.6", label="Bounds without that assumption"))
+        _finish(ax, legend=legend, legend_loc=legend_loc, legend_title=None, title=title, n_curves=1,
+                handles=handles)  # fmt: skip
+        return ax
+
+    _require(frame, ["scenario", "time", "estimate"], "cause reduction survival table")
+    by = _resolve_by(frame, by, None, owner, extra_vocab=_REDUCTION_VOCAB)
+    groups, all_labels = _groups(frame, by)
+    palette = _segment_palette(all_labels, colors)
+    ax = _axes(ax_given, owner)
+    t_max = -np.inf
+    for label, rows in groups:
+        name = labels.get(label, label)
+        for scen, style in (("observed", "-"), ("counterfactual", "--")):
+            r = rows[rows["scenario"].astype(str) == scen]
+            ax.step(r["time"], r["estimate"], where="post", color=palette[label], linestyle=style,
+                    label=f"{name}, {scen}" if by else scen)  # fmt: skip
+        t_max = max(t_max, rows["time"].max())
+    ax.set_xlim(left=0)
+    _set_time_ticks(ax, unit, t_max)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(_time_label(unit))
+    ax.set_ylabel("Share of customers retained")
+    _finish(ax, legend=legend, legend_loc=legend_loc, legend_title=None, title=title, n_curves=len(groups))
+    return ax
 
 
 # --------------------------------------------------------------------------- #

@@ -178,7 +178,7 @@ def test_tied_times_by_hand(tiny_aj):
 def test_fitted_attributes(tiny_aj):
     cif = tiny_aj.cumulative_incidence_
     assert list(cif.columns) == ["cause", "time", "n_at_risk", "n_events", "estimate", "std_error",
-                                 "ci_lower", "ci_upper"]
+                                 "ci_lower", "ci_upper", "below_min_at_risk"]
     assert list(tiny_aj.survival_.columns) == ["time", "n_at_risk", "n_events", "n_censored", "estimate",
                                                "std_error", "ci_lower", "ci_upper"]
     assert tiny_aj.causes_ == ("price", "service")
@@ -212,7 +212,7 @@ def test_not_fitted():
 
 def test_params_roundtrip_and_errors():
     aj = AalenJohansen(conf_level=0.9, conf_type="plain", variance="aalen")
-    assert aj.get_params() == {"conf_level": 0.9, "conf_type": "plain", "variance": "aalen"}
+    assert aj.get_params() == {"conf_level": 0.9, "conf_type": "plain", "variance": "aalen", "min_at_risk": 10}
     assert aj.set_params(conf_level=0.8).conf_level == 0.8
     assert "AalenJohansen(conf_level=0.8" in repr(aj)
     with pytest.raises(ValueError, match="Invalid parameter"):
@@ -224,6 +224,27 @@ def test_params_roundtrip_and_errors():
         AalenJohansen(conf_type="logit").fit(TINY, **TINY_KW)
     with pytest.raises(ValueError, match="'variance' parameter of AalenJohansen must be one of"):
         AalenJohansen(variance="delta").fit(TINY, **TINY_KW)
+    with pytest.raises(ValueError, match="'min_at_risk' parameter of AalenJohansen must be a non-negative number"):
+        AalenJohansen(min_at_risk=-1).fit(TINY, **TINY_KW)
+    with pytest.raises(TypeError, match="'min_at_risk' parameter of AalenJohansen"):
+        AalenJohansen(min_at_risk="10").fit(TINY, **TINY_KW)
+
+
+def test_few_at_risk_flags_rows_below_min_at_risk():
+    df = _sim(truncated=True)
+    kw = _kw(df)
+    cif = AalenJohansen(min_at_risk=25).fit(df, by="seg", **kw).cumulative_incidence_
+    np.testing.assert_array_equal(cif["below_min_at_risk"].to_numpy(), (cif["n_at_risk"] < 25).to_numpy())
+    assert cif["below_min_at_risk"].any() and not cif["below_min_at_risk"].all()
+    # the flag does not touch the estimates; 0 and None flag nothing
+    for off in (0, None):
+        other = AalenJohansen(min_at_risk=off).fit(df, by="seg", **kw).cumulative_incidence_
+        assert not other["below_min_at_risk"].any()
+        pd.testing.assert_frame_equal(other.drop(columns="below_min_at_risk"), cif.drop(columns="below_min_at_risk"))
+    # the default is 10, and the function passes it on
+    tiny = cumulative_incidence(TINY, **TINY_KW)
+    assert tiny["below_min_at_risk"].all()  # 8 customers: never 10 at risk
+    assert not cumulative_incidence(TINY, min_at_risk=2, **TINY_KW)["below_min_at_risk"].iloc[0]
 
 
 def test_no_causes_raises():
@@ -493,7 +514,8 @@ def test_cause_reduction_identity_and_removal():
 
     res = cause_reduction(df, reduce={"price": 1.0, "service": 0.5}, by="seg", horizon=24, **kw)
     assert list(res.summary.columns) == ["seg", "horizon", "expected_tenure_observed",
-                                         "expected_tenure_counterfactual", "difference"]
+                                         "expected_tenure_counterfactual", "difference", "difference_ci_lower",
+                                         "difference_ci_upper", "difference_lower_bound", "difference_upper_bound"]
     assert (res.summary["difference"] > 0).all() and (res.summary["horizon"] == 24).all()
     cif = res.cumulative_incidence
     assert list(cif.columns) == ["seg", "scenario", "cause", "time", "estimate"]
