@@ -61,6 +61,7 @@ from churnsurv.nonparametric import (
 from churnsurv.plotting import (
     add_at_risk_table,
     cause_colors,
+    plot_cause_reduction,
     plot_cumulative_hazard,
     plot_cumulative_incidence,
     plot_cumulative_incidence_grid,
@@ -117,6 +118,7 @@ __all__ = [
     "logrank_test",
     "nelson_aalen",
     "pairwise_logrank",
+    "plot_cause_reduction",
     "plot_cumulative_hazard",
     "plot_cumulative_incidence",
     "plot_cumulative_incidence_grid",

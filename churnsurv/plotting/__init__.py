@@ -31,7 +31,12 @@ from churnsurv.plotting.palette import (
     segment_colors,
     set_segment_colors,
 )
-from churnsurv.plotting.competing import plot_cumulative_incidence, plot_cumulative_incidence_grid, plot_forest
+from churnsurv.plotting.competing import (
+    plot_cause_reduction,
+    plot_cumulative_incidence,
+    plot_cumulative_incidence_grid,
+    plot_forest,
+)
 from churnsurv.plotting.hazard import plot_hazard
 from churnsurv.plotting.survival import add_at_risk_table, plot_cumulative_hazard, plot_loglog, plot_survival
 
@@ -41,6 +46,7 @@ __all__ = [
     "add_at_risk_table",
     "cause_colors",
     "plot_cumulative_hazard",
+    "plot_cause_reduction",
     "plot_cumulative_incidence",
     "plot_cumulative_incidence_grid",
     "plot_forest",

@@ -28,6 +28,7 @@ RESULT_COLUMNS = frozenset(
         "statistic", "dof", "variance", "conf_level",
         # honesty columns of the estimators: never segments
         "zero_events", "below_min_at_risk", "time_start", "exposure", "reliable", "ci_dropped", "piece",
+        "scenario", "quantity",
     }
 )  # fmt: skip
 #: Label of the single curve of a table without segments.
