@@ -2,7 +2,7 @@
 
 Records -> :class:`Tenures` (validated tenure table) -> :class:`LifeTable` (counts) -> estimators -> plots,
 notebooks and the report, one subpackage per layer: ``data``, ``lifetable``, ``nonparametric``, ``competing``,
-``models``, ``plotting``, ``report`` (see ``CONTRIBUTING.md``); everything public is
+``models``, ``value``, ``plotting``, ``report`` (see ``CONTRIBUTING.md``); everything public is
 re-exported here. Importing churnsurv has no side effects (no style changes, no file access).
 """
 
@@ -58,6 +58,13 @@ from churnsurv.nonparametric import (
     smoothed_hazard,
     snapshot_timing_range,
 )
+from churnsurv.value import (
+    customer_equity,
+    future_cohorts_value,
+    lifetime_value,
+    lifetime_value_range,
+    residual_value,
+)
 from churnsurv.plotting import (
     add_at_risk_table,
     cause_colors,
@@ -108,13 +115,17 @@ __all__ = [
     "cause_reduction",
     "cause_specific_hazard",
     "cumulative_incidence",
+    "customer_equity",
     "datasets",
     "default_scenario",
     "discrete_hazard",
+    "future_cohorts_value",
     "gray_test",
     "kaplan_meier",
     "life_table",
     "life_table_duckdb",
+    "lifetime_value",
+    "lifetime_value_range",
     "logrank_test",
     "nelson_aalen",
     "pairwise_logrank",
@@ -127,6 +138,7 @@ __all__ = [
     "plot_loglog",
     "plot_survival",
     "reset_segment_colors",
+    "residual_value",
     "restricted_mean",
     "segment_colors",
     "set_segment_colors",

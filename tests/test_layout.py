@@ -11,7 +11,7 @@ from layout_rules import check_walls, public_signatures_mention
 import churnsurv
 
 PACKAGE = Path(churnsurv.__file__).resolve().parent
-LAYERS = ("data", "lifetable", "nonparametric", "competing", "models", "plotting", "report")
+LAYERS = ("data", "lifetable", "nonparametric", "competing", "models", "value", "plotting", "report")
 
 
 def test_no_import_crosses_a_wall():

@@ -559,6 +559,22 @@ class Tenures:
         return Tenures(data, segments=self.segments, values=self.values, causes=self.causes,
                        time_unit=self.time_unit, spells=self.spells, truncation=None, source=self.source)
 
+    def with_single_cause(self, label: str = "unspecified") -> Tenures:
+        """A copy in which every defection has the one cause ``label``: for records without causes.
+
+        Competing-risks estimators then reduce to their all-cause versions (the cumulative incidence of the one
+        cause is 1 - S, the cause-specific hazard is the hazard), so a causes analysis runs on such records and
+        says that no cause was recorded instead of failing. A table that has causes is returned unchanged.
+        """
+        if self.causes:
+            return self
+        data = self.data.copy()
+        event = data["event"].to_numpy(bool)
+        cause = pd.Categorical(np.where(event, label, None), categories=[label])
+        data.insert(int(data.columns.get_loc("event")) + 1, "cause", cause)
+        return Tenures(data, segments=self.segments, values=self.values, causes=(label,), time_unit=self.time_unit,
+                       spells=self.spells, truncation=self.truncation, source=self.source)
+
     def with_churn_timing(self, churn_timing) -> Tenures:
         """The same snapshot read with another assumption about when in the period the defectors left.
 

@@ -112,10 +112,10 @@ def _rate_ratio(d1, e1, d0, e0, conf_level: float):
     of :math:`\\pi` map to :math:`R = \\pi/(1-\\pi)\\cdot E_0/E_1`, and the p-value is the two-sided exact binomial
     test of :math:`\\pi_0 = E_1/(E_1+E_0)`. Non-integer (weighted) counts fall back to the Wald interval of
     :math:`\\log R` with :math:`\\mathrm{se} = \\sqrt{1/d_1 + 1/d_0}`."""
+    if not (e1 > 0 and e0 > 0):  # nobody at risk in the named periods or around them: nothing to compare
+        return np.nan, np.nan, np.nan, np.nan, "no exposure"
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = (d1 / e1) / (d0 / e0)
-    if not (e1 > 0 and e0 > 0):
-        return ratio, np.nan, np.nan, np.nan, "exact"
+        ratio = float(np.float64(d1) / np.float64(e1) / (np.float64(d0) / np.float64(e0)))
     integer = abs(d1 - round(d1)) < 1e-9 and abs(d0 - round(d0)) < 1e-9
     if integer:
         x, total = int(round(d1)), int(round(d1 + d0))

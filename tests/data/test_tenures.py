@@ -1104,3 +1104,18 @@ class TestViews:
         assert "long" not in t.data.columns
         with pytest.raises(TenureDataError, match="missing segment values"):
             t.with_segment("long", [None] * len(t), missing_segment="error")
+
+
+def test_with_single_cause_makes_causes_analyses_reduce_to_all_cause():
+    from churnsurv import AalenJohansen, KaplanMeier
+
+    df = pd.DataFrame({"t": [1, 2, 2, 3, 5, 8], "e": [1, 1, 0, 1, 0, 1], "g": list("aabbab")})
+    t = Tenures.from_frame(df, duration="t", event="e", segments=["g"])
+    one = t.with_single_cause("unspecified")
+    assert one.causes == ("unspecified",) and t.causes == ()
+    assert one.data["cause"].notna().tolist() == [True, True, False, True, False, True]
+    assert list(one.data.columns[:6]) == ["id", "entry", "exit", "event", "cause", "weight"]
+    cif = AalenJohansen().fit(one).predict([1, 2, 3, 5, 8])["estimate"].to_numpy()
+    km = KaplanMeier().fit(t).predict([1, 2, 3, 5, 8])["estimate"].to_numpy()
+    np.testing.assert_allclose(cif, 1 - km, atol=1e-14)
+    assert one.with_single_cause() is one  # a table with causes is returned unchanged

@@ -300,3 +300,19 @@ def test_contrast_detects_the_simulated_renewal_spike(renewal_sim):
     assert c.loc["One year", "rate"] > truth / 3  # the pooled rate of months 12 and 24 carries the spike
     pk = h.peak(min_events=10).set_index("segment")
     assert pk.loc["One year", "time"] % 12 == 0  # a renewal month (the simulation has spikes at 12, 24, ...)
+
+
+def test_contrast_without_exposure_is_nan_not_an_error():
+    # a young file: nobody reaches the renewal month, or no defection around it
+    import pandas as pd
+
+    from churnsurv import DiscreteHazard
+
+    df = pd.DataFrame({"tenure": [1, 2, 2, 3, 5, 8, 1, 4, 6, 6, 9, 12], "churned": [1, 1, 0, 1, 0, 1, 0, 1, 1, 0, 0, 1],
+                       "plan": ["a"] * 6 + ["b"] * 6})
+    raw = DiscreteHazard().fit(df, by="plan", duration="tenure", event="churned")
+    out = raw.contrast(periods=[12], reference="neighbours", window=2)
+    row = out.set_index("plan").loc["a"]
+    assert row["method"] == "no exposure" and np.isnan(row["estimate"]) and np.isnan(row["p_value"])
+    b = out.set_index("plan").loc["b"]  # month 12 has exposure in b, no defection around it: infinite ratio
+    assert b["method"] == "exact" and (np.isinf(b["estimate"]) or np.isnan(b["estimate"]))
