@@ -106,44 +106,98 @@ def _parse_value(text: str):
 def report(
     config: Annotated[Path | None, typer.Argument(
         help="Report configuration (YAML or TOML) listing notebooks and parameters; "
-             "default notebooks/report.yaml.")] = None,
+             "default notebooks/report.yaml. Relative paths inside it resolve against its folder.")] = None,
     output_dir: Annotated[Path, typer.Option(
         help="Where index.html, figures/ and executed notebooks go.")] = Path("reports"),
     param: Annotated[list[str] | None, typer.Option(
         "--param", "-p",
-        help="Override a parameter of every notebook: NAME=VALUE (YAML value); repeatable.")] = None,
+        help="Set a notebook parameter: NAME=VALUE (a YAML value: 24, null, '[a, b]'). It goes to the notebooks "
+             "that declare NAME; a NAME no notebook declares is an error. Relative paths resolve against the "
+             "current folder. Repeatable. See --list-params.")] = None,
+    list_params: Annotated[bool, typer.Option(
+        "--list-params", help="List every notebook parameter with its default, meaning and the value the "
+                              "report passes, then exit.")] = False,
+    single_file: Annotated[bool, typer.Option(
+        "--single-file", help="Also write report.html: one self-contained file (figures and tables embedded) "
+                              "to mail.")] = False,
+    pdf: Annotated[bool, typer.Option(
+        "--pdf", help="Also print the single-file report to report.pdf (needs chromium or google-chrome); "
+                      "implies --single-file.")] = False,
     no_run: Annotated[bool, typer.Option(
         "--no-run", help="Re-render index.html from the existing figures only.")] = False,
 ):
-    """Run the analysis notebooks with papermill on the bundled data (or yours) and render the report."""
+    """Run the analysis notebooks with papermill on the bundled data (or yours) and render the report.
+
+    Every notebook parameter (data file, column names, horizon...) can be set with --param NAME=VALUE;
+    'churnsurv report --list-params' lists them with their defaults and meanings.
+    """
     from churnsurv import reporting
+    from churnsurv.report import html
 
     path = config or _default_config()
-    if not path.exists():
-        raise typer.BadParameter(f"No report configuration at {path}.")
-    cfg = reporting.load_report_config(path)
+    if not path.is_file():
+        typer.secho(f"error: No report configuration at {str(path.absolute())!r}.", err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=2)
     overrides = {}
     for item in param or []:
         if "=" not in item:
             raise typer.BadParameter(f"--param takes NAME=VALUE, got {item!r}.")
         key, value = item.split("=", 1)
         overrides[key.strip()] = _parse_value(value)
-    if overrides:
-        cfg["parameters"] = {**cfg.get("parameters", {}), **overrides}
-        for nb in cfg["notebooks"]:
-            if nb.get("parameters"):
-                nb["parameters"] = {**nb["parameters"], **overrides}
+    single_file = single_file or pdf
     try:
+        cfg = reporting.load_report_config(path)
+        if list_params:
+            _print_parameters(cfg, html.list_parameters(cfg, overrides))
+            return
         if no_run:
-            index = reporting.render_report(cfg, output_dir=output_dir)
+            index = reporting.render_report(cfg, output_dir=output_dir, parameters=overrides,
+                                            single_file=single_file)
         else:
-            index = reporting.build_report(cfg, output_dir=output_dir)
+            index = reporting.build_report(cfg, output_dir=output_dir, parameters=overrides,
+                                           single_file=single_file)
     except reporting.NotebookExecutionError as err:
         typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
         raise typer.Exit(code=1) from err
+    except (ValueError, FileNotFoundError) as err:
+        typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=2) from err
     if not no_run:
         _print_findings(index.parent / "figures" / "manifest.json")
     typer.echo(f"Report written to {index}")
+    if single_file:
+        standalone = index.parent / html.SINGLE_FILE_NAME
+        typer.echo(f"Single-file report written to {standalone}")
+        if pdf:
+            try:
+                typer.echo(f"PDF written to {html.export_pdf(standalone)}")
+            except RuntimeError as err:
+                typer.secho(f"warning: {err}", err=True, fg=typer.colors.YELLOW)
+
+
+def _print_parameters(cfg: dict, listing: dict[str, list[dict]]) -> None:
+    """One table per notebook: parameter, default, the value the report passes, meaning."""
+    import json
+
+    paths = {item["name"]: item["path"] for item in cfg["notebooks"]}
+    for name, rows in listing.items():
+        typer.secho(f"\n{name} ({paths[name]})", bold=True)
+        if not rows:
+            typer.echo("  (no cell tagged 'parameters': this notebook takes no parameters)")
+            continue
+        table = [("parameter", "default", "report passes", "meaning")]
+        for row in rows:
+            passed = "" if not row["is_configured"] else (
+                f"({row['configured']})" if row["name"] == "fig_dir" else json.dumps(row["configured"]))
+            table.append((row["name"], row["source"], passed, row["meaning"]))
+        widths = [min(max(len(r[i]) for r in table), 40) for i in range(3)]
+        for cells in table:
+            typer.echo("  " + "  ".join(c.ljust(w) for c, w in zip(cells[:3], widths, strict=True)) + "  " + cells[3])
+    typer.echo(
+        "\nSet a parameter with --param NAME=VALUE (a YAML value: 24, null, '[Contract, Offer]'); it goes to the "
+        "notebooks that declare NAME. Relative paths on the command line resolve against the current folder, "
+        "those in the configuration against its folder. Bundled datasets: maven_telco, ibm_telco."
+    )
 
 
 def _print_findings(manifest_path: Path) -> None:

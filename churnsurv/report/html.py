@@ -7,6 +7,7 @@ lists. Import these functions from :mod:`churnsurv.report`.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import os
@@ -19,21 +20,33 @@ from typing import Any
 from churnsurv.report.manifest import (
     _DEFAULT_DPI,
     _MANIFEST_SECTIONS,
+    _COUNT,
+    _P_VALUE,
     MANIFEST_NAME,
     _check_name,
     _clear_manifest,
     _json_safe,
     _now_iso,
+    _portable_path,
+    _portable_value,
     _read_manifest,
     _verify_files,
     _write_bytes,
 )
-from churnsurv.report.notebook import NotebookExecutionError, _progress, run_notebook
+from churnsurv.report.notebook import NotebookExecutionError, _progress, notebook_parameters, run_notebook
 
 _TEMPLATE_DIR = Path(__file__).parent / "templates"
 _REPORT_TEMPLATE = "report.html.j2"
 _CONFIG_KEYS = {"title", "intro", "methods", "parameters", "notebooks"}
 _NOTEBOOK_KEYS = {"path", "name", "title", "parameters"}
+#: Parameter names ending like this hold paths (unless the value is a bundled dataset name).
+_PATH_SUFFIXES = ("_path", "_file", "_dir", "_folder")
+#: Parameters the report sets itself.
+_MANAGED = {"fig_dir": "the report sets it to <output_dir>/figures; choose the folder with output_dir (--output-dir)"}
+_MANAGED_SHORT = {"fig_dir": "<output-dir>/figures"}
+#: Name of the self-contained report written next to index.html.
+SINGLE_FILE_NAME = "report.html"
+_PDF_CONVERTERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
 # --------------------------------------------------------------------------- #
@@ -57,7 +70,9 @@ def load_report_config(path: str | os.PathLike) -> dict:
         ``methods`` (str, optional)
             Markdown opening the "Methods and assumptions" section.
         ``parameters`` (mapping, optional)
-            Parameters injected into every notebook (``data_path`` ...).
+            Parameters injected into every notebook that declares them in its
+            cell tagged ``parameters`` (``data_path`` ...); a name no notebook
+            declares is an error.
         ``notebooks`` (list, required)
             One mapping per notebook, run in order: ``path`` (the ``.py``
             source, relative to the configuration file), optional
@@ -116,17 +131,21 @@ def build_report(
     config: Mapping[str, Any] | str | os.PathLike,
     *,
     output_dir: str | os.PathLike = "reports",
+    parameters: Mapping[str, Any] | None = None,
+    single_file: bool = False,
     progress: bool = True,
     kernel_name: str = "python3",
 ) -> Path:
     """Run the report's notebooks in order and render ``<output_dir>/index.html``.
 
-    Each notebook is executed by :func:`run_notebook` with the global
-    parameters, its own parameters and ``fig_dir`` (``<output_dir>/figures``),
-    in the configuration's base directory; the executed notebooks go to
-    ``<output_dir>/notebooks/<name>.ipynb``. Files of a previous build listed in
-    the manifest are removed first, so the report shows exactly what this
-    build wrote. Then :func:`render_report` writes the HTML.
+    Each notebook is executed by :func:`run_notebook` in the configuration's base directory with the parameters
+    it declares (its cell tagged ``parameters``): the global parameters, its own parameters and ``parameters``
+    (in increasing priority), plus ``fig_dir`` (``<output_dir>/figures``). A parameter goes only to the
+    notebooks that declare it; one that no notebook declares is an error, raised before anything runs, as is a
+    path parameter (a name ending in ``_path`` or ``_file``) naming a file that does not exist. The executed
+    notebooks go to ``<output_dir>/notebooks/<name>.ipynb``. Files of a previous build listed in the manifest
+    are removed first, so the report shows exactly what this build wrote. Then :func:`render_report` writes the
+    HTML.
 
     Parameters
     ----------
@@ -136,6 +155,13 @@ def build_report(
         resolve from its ``base_dir`` key, or from the working directory.
     output_dir : str or path-like, default "reports"
         Report directory, relative to the caller's working directory.
+    parameters : mapping, optional
+        Overrides on top of the configuration (what ``churnsurv report --param`` passes). Relative paths in
+        path parameters (names ending in ``_path``, ``_file``, ``_dir`` or ``_folder``) resolve against the
+        caller's working directory, whereas those of the configuration resolve against its folder. Bundled
+        dataset names (``maven_telco``, ``ibm_telco``) are not paths.
+    single_file : bool, default False
+        Also write ``<output_dir>/report.html``: one self-contained file (figures and tables embedded) to mail.
     progress : bool, default True
         Print one line per notebook to stderr (``[1/3] notebooks/... ok (4.2 s)``).
     kernel_name : str, default "python3"
@@ -151,20 +177,27 @@ def build_report(
     NotebookExecutionError
         If a notebook fails; the notebooks after it are not run.
     ValueError
-        If the configuration does not follow the schema.
+        If the configuration does not follow the schema, or a parameter is declared by no notebook (the message
+        lists every notebook's parameters).
+    FileNotFoundError
+        If a notebook or a data file named by a path parameter does not exist (the message shows the absolute
+        path tried).
 
     See Also
     --------
     render_report : Re-render the HTML from an existing manifest.
     run_notebook : Execute one notebook.
+    list_parameters : The parameters each notebook of a report declares.
 
     Examples
     --------
     >>> from churnsurv.reporting import build_report
-    >>> build_report("notebooks/report.yaml", output_dir="reports")  # doctest: +SKIP
+    >>> build_report("notebooks/report.yaml", output_dir="reports",  # doctest: +SKIP
+    ...              parameters={"data_path": "my_customers.csv", "status_col": None, "event_col": "churned"})
     PosixPath('reports/index.html')
     """
     cfg = _coerce_config(config)
+    plan = _plan(cfg, parameters, check_paths=True)
     base_dir = Path(cfg["base_dir"])
     out = Path(output_dir)
     fig_dir = out / "figures"
@@ -177,7 +210,9 @@ def build_report(
     total_start = time.perf_counter()
     for number, item in enumerate(notebooks, start=1):
         source = base_dir / item["path"]
-        params = {**cfg["parameters"], **item["parameters"], "fig_dir": fig_dir_param}
+        params = dict(plan[item["name"]]["values"])
+        if "fig_dir" in plan[item["name"]]["declared"]:
+            params["fig_dir"] = fig_dir_param
         prefix = f"[{number}/{len(notebooks)}] {item['path']}"
         if progress:
             _progress(f"{prefix} ...")
@@ -198,7 +233,7 @@ def build_report(
             raise
         if progress:
             _progress(f"{prefix} ok ({time.perf_counter() - start:.1f} s)")
-    index = render_report(cfg, output_dir=out)
+    index = render_report(cfg, output_dir=out, parameters=parameters, single_file=single_file)
     if progress:
         _progress(f"report written to {index} ({time.perf_counter() - total_start:.1f} s)")
     return index
@@ -208,6 +243,8 @@ def render_report(
     config: Mapping[str, Any] | str | os.PathLike,
     *,
     output_dir: str | os.PathLike = "reports",
+    parameters: Mapping[str, Any] | None = None,
+    single_file: bool = False,
 ) -> Path:
     """Render ``<output_dir>/index.html`` from ``<output_dir>/figures/manifest.json``.
 
@@ -220,12 +257,24 @@ def render_report(
     checksums, and the manifest's ``generated_at`` once). Outputs whose
     notebook is not in the configuration are shown under "Other outputs".
 
+    Tables are shown for reading: readable headers (``n_at_risk`` becomes "At risk"; the column name is the
+    header's tooltip), counts as integers, p-values below 1e-16 as "< 1e-16" (a p-value the CSV rounded to 0
+    as "< 0.001" for three decimals), a median that the survival curve never reaches as "not reached (> T)"
+    when the row gives the last follow-up time T (a ``max_follow_up`` column), levels named "None" as "None".
+    Paths in the provenance are relative (to the working directory the notebook ran in, or to the bundled data
+    folder), or file names only: no absolute path of the machine appears.
+
     Parameters
     ----------
     config : mapping or str or path-like
         As in :func:`build_report`.
     output_dir : str or path-like, default "reports"
         Report directory holding ``figures/manifest.json``.
+    parameters : mapping, optional
+        The overrides the notebooks ran with, as in :func:`build_report` (shown in the provenance).
+    single_file : bool, default False
+        Also write ``<output_dir>/report.html``, self-contained: the PNG figures and the CSV tables embedded as
+        ``data:`` URIs, the style inline, no link to a local file, so it can be mailed or opened anywhere.
 
     Returns
     -------
@@ -243,6 +292,7 @@ def render_report(
     See Also
     --------
     build_report : Run the notebooks, then render.
+    export_pdf : Print the single-file report to PDF.
 
     Examples
     --------
@@ -253,17 +303,18 @@ def render_report(
     import jinja2
 
     cfg = _coerce_config(config)
+    plan = _plan(cfg, parameters, check_paths=False)
     out = Path(output_dir)
     fig_dir = out / "figures"
     manifest_path = fig_dir / MANIFEST_NAME
     if not manifest_path.is_file():
         raise FileNotFoundError(
-            f"No manifest at {str(manifest_path)!r}. Run the notebooks first (build_report), or check output_dir."
+            f"No manifest at {str(manifest_path.absolute())!r}. Run the notebooks first (build_report), or check "
+            "output_dir."
         )
     manifest = _read_manifest(manifest_path)
     _verify_files(manifest, manifest_path.parent)
 
-    context = _report_context(cfg, manifest, out, manifest_path)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(_TEMPLATE_DIR)),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
@@ -272,10 +323,237 @@ def render_report(
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    html = env.get_template(_REPORT_TEMPLATE).render(**context)
+    template = env.get_template(_REPORT_TEMPLATE)
     index = out / "index.html"
-    _write_bytes(index, html.encode("utf-8"))
+    context = _report_context(cfg, manifest, out, manifest_path, plan, single_file=False)
+    _write_bytes(index, template.render(**context).encode("utf-8"))
+    if single_file:
+        context = _report_context(cfg, manifest, out, manifest_path, plan, single_file=True)
+        _write_bytes(out / SINGLE_FILE_NAME, template.render(**context).encode("utf-8"))
     return index
+
+
+def export_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike | None = None, *,
+               timeout: float = 180) -> Path:
+    """Print a (single-file) HTML report to PDF with a headless Chromium or Chrome.
+
+    Parameters
+    ----------
+    html_path : str or path-like
+        The HTML file, best the self-contained ``report.html`` of ``render_report(..., single_file=True)``.
+    pdf_path : str or path-like, optional
+        Where to write the PDF; ``html_path`` with the suffix ``.pdf`` by default.
+    timeout : float, default 180
+        Seconds to wait for the browser.
+
+    Returns
+    -------
+    Path
+        Path of the PDF.
+
+    Raises
+    ------
+    RuntimeError
+        If no converter is installed (``chromium``, ``chromium-browser``, ``google-chrome`` on the ``PATH``), or
+        if the browser fails; the message says what to do instead.
+
+    See Also
+    --------
+    render_report : Write the single-file HTML.
+
+    Examples
+    --------
+    >>> from churnsurv.report.html import export_pdf
+    >>> export_pdf("reports/report.html")  # doctest: +SKIP
+    PosixPath('reports/report.pdf')
+    """
+    import shutil
+    import subprocess
+    import tempfile
+
+    html = Path(html_path).resolve()
+    if not html.is_file():
+        raise FileNotFoundError(f"No HTML report at {str(html)!r}.")
+    pdf = Path(pdf_path).resolve() if pdf_path is not None else html.with_suffix(".pdf")
+    browser = next((found for name in _PDF_CONVERTERS if (found := shutil.which(name))), None)
+    if browser is None:
+        raise RuntimeError(
+            f"No PDF converter found: none of {', '.join(_PDF_CONVERTERS)} is on the PATH, so no PDF was written. "
+            f"Install Chromium (e.g. 'apt-get install chromium'), or open {str(html)!r} in a browser and print it "
+            "to PDF."
+        )
+    pdf.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="churnsurv-pdf-") as profile:
+        command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                   f"--user-data-dir={profile}", "--no-pdf-header-footer", f"--print-to-pdf={pdf}", html.as_uri()]
+        try:
+            proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired as err:
+            raise RuntimeError(f"{browser} did not print {str(html)!r} to PDF within {timeout:g} s.") from err
+    if proc.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
+        raise RuntimeError(
+            f"{browser} failed to print {str(html)!r} to PDF (exit code {proc.returncode}): "
+            f"{proc.stderr.strip()[-500:]}"
+        )
+    return pdf
+
+
+def list_parameters(
+    config: Mapping[str, Any] | str | os.PathLike,
+    parameters: Mapping[str, Any] | None = None,
+) -> dict[str, list[dict]]:
+    """The parameters each notebook of a report declares, with defaults, meanings and the configured values.
+
+    Parameters
+    ----------
+    config : mapping or str or path-like
+        As in :func:`build_report`.
+    parameters : mapping, optional
+        Overrides, as in :func:`build_report`: shown as the values the notebooks would get.
+
+    Returns
+    -------
+    dict of str to list of dict
+        Per notebook name (in report order), one dict per parameter in the order of its cell tagged
+        ``parameters``: ``name``, ``default`` (the notebook's value), ``source`` (its source text),
+        ``meaning`` (the line's comment), ``configured`` (the value the configuration passes, or for
+        ``fig_dir`` the folder the report sets) and ``is_configured``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If a notebook of the configuration does not exist.
+    ValueError
+        If a configured or overriding parameter is declared by no notebook.
+
+    See Also
+    --------
+    build_report : Run the notebooks with these parameters.
+    churnsurv.report.notebook.notebook_parameters : The parser behind it.
+
+    Examples
+    --------
+    >>> from churnsurv.report.html import list_parameters
+    >>> params = list_parameters("notebooks/report.yaml")  # doctest: +SKIP
+    >>> [p["name"] for p in params["01_segments"]][:2]  # doctest: +SKIP
+    ['data_path', 'duration_col']
+    """
+    cfg = _coerce_config(config)
+    plan = _plan(cfg, parameters, check_paths=False)
+    listing = {}
+    for item in cfg["notebooks"]:
+        step = plan[item["name"]]
+        rows = []
+        for name, param in step["declared"].items():
+            configured = name in step["values"]
+            rows.append({
+                "name": name,
+                "default": param.default,
+                "source": param.source,
+                "meaning": param.meaning,
+                "is_configured": configured or name in _MANAGED,
+                "configured": step["values"][name] if configured else _MANAGED_SHORT.get(name),
+            })
+        listing[item["name"]] = rows
+    return listing
+
+
+def _is_path_parameter(name: str, value) -> bool:
+    from churnsurv.data.datasets import DATASETS
+
+    return isinstance(value, str) and bool(value) and name.endswith(_PATH_SUFFIXES) and value not in DATASETS
+
+
+def _plan(cfg: dict, overrides: Mapping[str, Any] | None, *, check_paths: bool) -> dict[str, dict]:
+    """Per notebook: the parameters it declares and the values it gets (only declared ones).
+
+    Raises if a notebook is missing, a parameter is declared by no notebook (or, for a notebook's own
+    parameters, not by that notebook), a managed parameter is set, or (``check_paths``) a path parameter
+    names a missing file.
+    """
+    base_dir = Path(cfg["base_dir"])
+    declared = {}
+    for item in cfg["notebooks"]:
+        source = base_dir / item["path"]
+        if not source.is_file():
+            raise FileNotFoundError(
+                f"Notebook {item['path']!r} of the report configuration does not exist: tried "
+                f"{str(source.absolute())!r} (notebook paths resolve against the configuration's folder)."
+            )
+        declared[item["name"]] = notebook_parameters(source)
+    cwd = Path.cwd()
+    overrides = _json_safe(dict(overrides or {}), "report parameters")
+    given = dict(overrides)
+    for key, value in overrides.items():
+        if _is_path_parameter(key, value) and not Path(value).is_absolute():
+            overrides[key] = Path(os.path.normpath(cwd / value)).as_posix()
+
+    def listing() -> str:
+        return "; ".join(f"{name}: {', '.join(params) or '(none)'}" for name, params in declared.items())
+
+    origins = [
+        ("the report configuration's 'parameters'", cfg["parameters"]),
+        ("--param (the 'parameters' argument of build_report)", overrides),
+    ]
+    everything = sorted({name for params in declared.values() for name in params})
+    for origin, mapping in origins:
+        for key in mapping:
+            if key in _MANAGED:
+                raise ValueError(f"The {key!r} parameter cannot be set in {origin}: {_MANAGED[key]}.")
+            if key not in everything:
+                close = difflib.get_close_matches(key, everything, n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise ValueError(
+                    f"The {key!r} parameter, set in {origin}, is not declared by any notebook of the report, so no "
+                    f"notebook would use it.{hint} Declared parameters per notebook: {listing()}. "
+                    "'churnsurv report --list-params' shows their defaults and meanings."
+                )
+    plan = {}
+    for item in cfg["notebooks"]:
+        own = declared[item["name"]]
+        for key in item["parameters"]:
+            if key in _MANAGED:
+                raise ValueError(f"The {key!r} parameter cannot be set for notebook {item['path']!r}: {_MANAGED[key]}.")
+            if key not in own:
+                raise ValueError(
+                    f"The {key!r} parameter of notebook {item['path']!r} in the report configuration is not declared "
+                    f"by that notebook. It declares: {', '.join(own) or '(none)'}."
+                )
+        values, origin_of = {}, {}
+        for origin, mapping in (("config", cfg["parameters"]), ("config", item["parameters"]),
+                                ("overrides", overrides)):
+            for key, value in mapping.items():
+                if key in own:
+                    values[key] = value
+                    origin_of[key] = origin
+        if check_paths:
+            for key, value in values.items():
+                if not (_is_path_parameter(key, value) and key.endswith(("_path", "_file"))):
+                    continue
+                tried = Path(value) if Path(value).is_absolute() else base_dir / value
+                if not tried.exists():
+                    where = (
+                        f"given with --param (relative paths on the command line resolve against the current "
+                        f"folder, {cwd.as_posix()})"
+                        if origin_of[key] == "overrides"
+                        else f"set in the report configuration (relative paths resolve against its folder, "
+                        f"{base_dir.as_posix()})"
+                    )
+                    raise FileNotFoundError(
+                        f"The {key!r} parameter of notebook {item['name']!r} names a file that does not exist: "
+                        f"tried {Path(os.path.normpath(tried.absolute())).as_posix()!r}. The value "
+                        f"{given.get(key, value) if origin_of[key] == 'overrides' else value!r} was {where}. "
+                        f"Bundled datasets are named {_dataset_names()}."
+                    )
+        plan[item["name"]] = {"declared": own, "values": values}
+    return plan
+
+
+def _dataset_names() -> str:
+    from churnsurv.data.datasets import DATASETS
+
+    return ", ".join(sorted(DATASETS))
 
 
 def _validate_config(data, *, source: str) -> dict:
@@ -403,34 +681,155 @@ def _format_cell(value) -> tuple[str, bool]:
     return str(value), False
 
 
-def _table_view(path: Path, max_rows: int = 40) -> dict:
+#: Readable headers for the results vocabulary (CONTRIBUTING.md); other snake_case names are spelt out.
+_HEADERS = {
+    "time": "Time",
+    "estimate": "Estimate",
+    "std_error": "SE",
+    "ci_lower": "CI low",
+    "ci_upper": "CI high",
+    "n": "N",
+    "n_at_risk": "At risk",
+    "n_events": "Defections",
+    "n_censored": "Censored",
+    "n_entered": "Entered",
+    "n_truncated": "Truncated entries",
+    "n_customers": "Customers",
+    "p_value": "p-value",
+    "p_adjusted": "Adjusted p-value",
+    "dof": "df",
+    "statistic": "Statistic",
+    "median": "Median",
+    "median_ci_lower": "Median CI low",
+    "median_ci_upper": "Median CI high",
+    "rmst": "Restricted mean",
+    "rmst_std_error": "Restricted mean SE",
+    "tau": "Horizon",
+    "max_follow_up": "Last follow-up",
+    "group_a": "Group A",
+    "group_b": "Group B",
+}
+_MEDIAN = re.compile(r"(^|_)median($|_)")
+_FOLLOW_UP = ("max_follow_up", "follow_up", "last_follow_up", "max_time", "max_exit")
+_P_FLOOR = 1e-16
+
+
+def _header(name: str) -> str:
+    """``n_at_risk`` -> "At risk", ``survival_12`` -> "Survival at 12"; other names are kept as they are."""
+    if name in _HEADERS:
+        return _HEADERS[name]
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        return name  # the user's own column names ("Contract") stay as written
+    match = re.fullmatch(r"(survival|cif|hazard|cumhaz)_(\d+(?:\.\d+)?)", name)
+    if match:
+        return f"{_header(match.group(1))} at {match.group(2)}"
+    words = name.split("_")
+    if words[0] == "n" and len(words) > 1:
+        words = words[1:]
+    text = " ".join(words)
+    for short, long in (("ci lower", "CI low"), ("ci upper", "CI high"), ("std error", "SE"), ("cif", "CIF")):
+        text = re.sub(rf"\b{short}\b", long, text)
+    return text[:1].upper() + text[1:]
+
+
+def _decimals(texts) -> int | None:
+    """Decimal places of fixed-point numbers written with a fixed precision (``0.000`` -> 3), else None."""
+    places = {len(t.split(".")[1]) if "." in t else 0 for t in texts if t and re.fullmatch(r"-?\d+(\.\d+)?", t)}
+    return places.pop() if len(places) == 1 else None
+
+
+def _format_p(value: float, decimals: int | None) -> str:
+    if value < _P_FLOOR:
+        if value <= 0 and decimals:  # rounded to 0 in the CSV: all we know is that it is below the last digit
+            return f"< {10.0 ** -decimals:g}"
+        return f"< {_P_FLOOR:g}"
+    return f"{value:.3g}"
+
+
+def _table_view(path: Path, max_rows: int = 40, *, table_id: str = "") -> dict:
     import pandas as pd
 
-    frame = pd.read_csv(path, keep_default_na=True)
+    # keep_default_na=False: a level literally named "None" (or "NA") is a level, not a missing value
+    frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    texts = pd.read_csv(path, keep_default_na=False, dtype=str)
     columns = [str(c) for c in frame.columns]
     numeric = [
         bool(pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]))
         for c in frame.columns
     ]
+    is_median_table = "median" in table_id.lower()
+    kinds = []
+    for name, is_num in zip(columns, numeric, strict=True):
+        if not is_num:
+            kinds.append("text")
+        elif _P_VALUE.match(name):
+            kinds.append("p")
+        elif _COUNT.match(name):
+            kinds.append("count")
+        elif _MEDIAN.search(name) or (is_median_table and name in ("estimate", "ci_lower", "ci_upper")):
+            kinds.append("median")
+        else:
+            kinds.append("number")
+    decimals = {c: _decimals(texts[c]) for c, kind in zip(columns, kinds, strict=True) if kind == "p"}
+    follow_up = next((c for c in _FOLLOW_UP if c in columns), None)
     rows = []
-    for record in frame.head(max_rows).itertuples(index=False, name=None):
+    for position, record in enumerate(frame.head(max_rows).itertuples(index=False, name=None)):
         cells = []
-        for value, is_num in zip(record, numeric, strict=True):
+        for name, value, is_num, kind in zip(columns, record, numeric, kinds, strict=True):
             if hasattr(value, "item"):
                 value = value.item()
-            if value is None or (isinstance(value, float) and math.isnan(value) and not is_num):
-                cells.append({"text": "", "numeric": is_num})
-                continue
-            text, _ = _format_cell(value)
+            missing = value is None or (isinstance(value, float) and math.isnan(value))
+            if missing:
+                text = ""
+                if kind == "median":
+                    last = frame[follow_up].iloc[position] if follow_up else None
+                    text = "not reached" if last is None or pd.isna(last) else (
+                        f"not reached (> {_format_cell(float(last))[0]})")
+                elif is_num:
+                    text = "\u2014"
+            elif kind == "p":
+                text = _format_p(float(value), decimals[name])
+            elif kind == "count" and float(value).is_integer():
+                text = f"{int(value):,}"
+            else:
+                text, _ = _format_cell(value)
             cells.append({"text": text, "numeric": is_num})
         rows.append(cells)
     return {
-        "columns": [{"name": c, "numeric": n} for c, n in zip(columns, numeric, strict=True)],
+        "columns": [{"name": _header(c), "key": c, "numeric": n} for c, n in zip(columns, numeric, strict=True)],
         "rows": rows,
         "n_rows": len(frame),
         "truncated": len(frame) > max_rows,
         "max_rows": max_rows,
     }
+
+
+def _display_data(record: Mapping[str, Any]) -> dict:
+    """A manifest data record for the provenance (old manifests may hold absolute paths)."""
+    path = str(record.get("path", ""))
+    root = record.get("relative_to")
+    if root is None and os.path.isabs(path):
+        path, root = _portable_path(Path(path))
+    return {"path": path, "relative_to": root, "sha256": record.get("sha256")}
+
+
+def _location(root: str | None) -> str:
+    return {
+        "working directory": "relative to the folder the notebook ran in (the report configuration's)",
+        "bundled data folder": "churnsurv's bundled data",
+        "file name only": "file name only (outside the notebook's folder)",
+    }.get(root or "", "as recorded")
+
+
+def _data_uri(path: Path, mime: str) -> str:
+    import base64
+
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def _display_parameters(values: Mapping[str, Any]) -> dict:
+    """Parameter values for the provenance: absolute paths made relative (or reduced to the file name)."""
+    return {key: _portable_value(value) for key, value in values.items()}
 
 
 def _unique(values: Iterable) -> list:
@@ -443,7 +842,9 @@ def _unique(values: Iterable) -> list:
     return result
 
 
-def _report_context(cfg: dict, manifest: dict, out: Path, manifest_path: Path) -> dict:
+def _report_context(
+    cfg: dict, manifest: dict, out: Path, manifest_path: Path, plan: dict, *, single_file: bool
+) -> dict:
     import churnsurv
 
     base_dir = Path(cfg["base_dir"])
@@ -451,6 +852,9 @@ def _report_context(cfg: dict, manifest: dict, out: Path, manifest_path: Path) -
 
     def href(record: dict) -> str:
         return f"{fig_prefix}/{record['path']}"
+
+    def local(record: dict) -> Path:
+        return manifest_path.parent / record["path"]
 
     configured = [item["name"] for item in cfg["notebooks"]]
     groups: list[dict] = []
@@ -463,9 +867,10 @@ def _report_context(cfg: dict, manifest: dict, out: Path, manifest_path: Path) -
                 "anchor": f"nb-{item['name']}",
                 "title": item["title"] or title or item["name"],
                 "intro_html": _markdown(intro, shift=2),
-                "source": item["path"],
-                "executed": f"notebooks/{item['name']}.ipynb" if executed.is_file() else None,
-                "injected": {**cfg["parameters"], **item["parameters"]},
+                "source": _portable_path(item["path"], base_dir)[0] if os.path.isabs(item["path"]) else item["path"],
+                "executed_name": f"notebooks/{item['name']}.ipynb" if executed.is_file() else None,
+                "executed": f"notebooks/{item['name']}.ipynb" if executed.is_file() and not single_file else None,
+                "injected": _display_parameters(plan[item["name"]]["values"]),
             }
         )
     orphans = sorted({e.get("notebook") or "" for s in _MANIFEST_SECTIONS for e in manifest[s]} - set(configured))
@@ -477,6 +882,7 @@ def _report_context(cfg: dict, manifest: dict, out: Path, manifest_path: Path) -
                 "title": f"Other outputs ({name})" if name else "Other outputs",
                 "intro_html": "",
                 "source": None,
+                "executed_name": None,
                 "executed": None,
                 "injected": {},
             }
@@ -497,8 +903,10 @@ def _report_context(cfg: dict, manifest: dict, out: Path, manifest_path: Path) -
                     "id": entry["id"],
                     "number": figure_number,
                     "caption": entry["caption"],
-                    "png": href(entry["files"]["png"]),
-                    "svg": href(entry["files"]["svg"]) if "svg" in entry["files"] else None,
+                    "src": _data_uri(local(entry["files"]["png"]), "image/png") if single_file
+                    else href(entry["files"]["png"]),
+                    "png": None if single_file else href(entry["files"]["png"]),
+                    "svg": href(entry["files"]["svg"]) if "svg" in entry["files"] and not single_file else None,
                     "width": round(width * dpi),
                     "height": round(height * dpi),
                 }
@@ -506,13 +914,15 @@ def _report_context(cfg: dict, manifest: dict, out: Path, manifest_path: Path) -
         group["tables"] = []
         for entry in own["tables"]:
             table_number += 1
-            view = _table_view(manifest_path.parent / entry["files"]["csv"]["path"])
+            view = _table_view(local(entry["files"]["csv"]), table_id=entry["id"])
             group["tables"].append(
                 {
                     "id": entry["id"],
                     "number": table_number,
                     "caption": entry["caption"],
-                    "csv": href(entry["files"]["csv"]),
+                    "csv": _data_uri(local(entry["files"]["csv"]), "text/csv") if single_file
+                    else href(entry["files"]["csv"]),
+                    "csv_name": Path(entry["files"]["csv"]["path"]).name,
                     **view,
                 }
             )
@@ -535,8 +945,8 @@ def _report_context(cfg: dict, manifest: dict, out: Path, manifest_path: Path) -
             key=lambda item: (item["id"], rank[item["kind"]]),
         )
         entries = own["figures"] + own["tables"] + own["texts"]
-        group["recorded_parameters"] = _unique(e["parameters"] for e in entries)
-        group["data"] = _unique(d for e in entries for d in e["data"])
+        group["recorded_parameters"] = _unique(_display_parameters(e["parameters"]) for e in entries)
+        group["data"] = _unique(_display_data(d) for e in entries for d in e["data"])
         group["has_outputs"] = bool(entries)
         for section in _MANIFEST_SECTIONS:
             for entry in own[section]:
@@ -546,6 +956,7 @@ def _report_context(cfg: dict, manifest: dict, out: Path, manifest_path: Path) -
                             "id": entry["id"],
                             "kind": kind,
                             "path": href(record),
+                            "link": not single_file,
                             "sha256": record["sha256"],
                             "notebook": key,
                         }
@@ -564,9 +975,11 @@ def _report_context(cfg: dict, manifest: dict, out: Path, manifest_path: Path) -
         "files": all_files,
         "generated_at": manifest.get("generated_at") or _now_iso(),
         "churnsurv_version": churnsurv.__version__,
-        "parameters": cfg["parameters"],
+        "parameters": _display_parameters(cfg["parameters"]),
         "n_figures": figure_number,
         "n_tables": table_number,
         "has_methods": bool(cfg["methods"].strip()),
+        "single_file": single_file,
         "json": lambda value: json.dumps(value, sort_keys=True, ensure_ascii=False),
+        "location": _location,
     }

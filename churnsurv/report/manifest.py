@@ -39,6 +39,9 @@ _MANIFEST_SECTIONS = ("figures", "tables", "texts")
 _DEFAULT_DPI = 150
 _VERSION_PACKAGES = ("churnsurv", "numpy", "pandas", "scipy", "matplotlib", "lifelines")
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+#: Column names of p-values and of counts in saved tables (written and shown specially).
+_P_VALUE = re.compile(r"^(p|pvalue|p_value|p_adj|p_adjusted)(_.+)?$")
+_COUNT = re.compile(r"^n(_.+)?$")
 
 
 # --------------------------------------------------------------------------- #
@@ -154,6 +157,47 @@ def _versions() -> dict:
     return versions
 
 
+def _bundled_data_dir() -> Path | None:
+    try:
+        from churnsurv.data.datasets import data_dir
+
+        return Path(os.path.normpath(data_dir().absolute()))
+    except Exception:  # pragma: no cover - the report works without the data layer's folder
+        return None
+
+
+def _portable_path(path, cwd=None) -> tuple[str, str]:
+    """A path without the machine's folders, and what it is relative to.
+
+    Relative to the working directory (``cwd``; the report configuration's folder when a report runs) if the file
+    is inside it, else relative to the bundled data folder, else the file name only. Returns ``(path, root)``
+    with ``root`` one of ``"working directory"``, ``"bundled data folder"``, ``"file name only"``.
+    """
+    cwd = Path(os.path.normpath(Path(cwd if cwd is not None else os.getcwd()).absolute()))
+    given = Path(path)
+    absolute = Path(os.path.normpath(given if given.is_absolute() else cwd / given))
+    roots = [("working directory", cwd), ("bundled data folder", _bundled_data_dir())]
+    for label, root in roots:
+        if root is None:
+            continue
+        try:
+            return absolute.relative_to(root).as_posix(), label
+        except ValueError:
+            continue
+    return absolute.name, "file name only"
+
+
+def _portable_value(value):
+    """``value`` with every absolute path string replaced by its :func:`_portable_path` (lists, dicts too)."""
+    if isinstance(value, str):
+        return _portable_path(value)[0] if os.path.isabs(value) else value
+    if isinstance(value, list):
+        return [_portable_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _portable_value(v) for k, v in value.items()}
+    return value
+
+
 def _data_records(data_paths) -> list[dict]:
     if data_paths is None:
         return []
@@ -166,9 +210,11 @@ def _data_records(data_paths) -> list[dict]:
         path = Path(item)
         if not path.is_file():
             raise FileNotFoundError(
-                f"Data file {str(item)!r} listed in data_paths does not exist (working directory: {os.getcwd()})."
+                f"Data file {str(item)!r} listed in data_paths does not exist: tried "
+                f"{os.path.normpath(path.absolute())!r}."
             )
-        records.append({"path": path.as_posix(), "sha256": _sha256_file(path)})
+        shown, root = _portable_path(path)
+        records.append({"path": shown, "relative_to": root, "sha256": _sha256_file(path)})
     return records
 
 
@@ -179,7 +225,7 @@ def _base_entry(name, caption, notebook, parameters, data_paths) -> dict:
         "id": name,
         "caption": caption,
         "notebook": notebook,
-        "parameters": _json_safe(dict(parameters or {}), "parameters"),
+        "parameters": _portable_value(_json_safe(dict(parameters or {}), "parameters")),
         "data": _data_records(data_paths),
         "versions": _versions(),
     }

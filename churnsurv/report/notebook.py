@@ -1,12 +1,19 @@
-"""Notebook execution for :mod:`churnsurv.report`: :func:`run_notebook` and :class:`NotebookExecutionError`.
+"""Notebook execution for :mod:`churnsurv.report`: :func:`run_notebook`, :class:`NotebookExecutionError` and
+:func:`notebook_parameters`.
 
 A jupytext ``.py`` notebook is converted to ``.ipynb`` and executed with papermill; a failure is reported with the
-cell and line of the source file that raised. Import both names from :mod:`churnsurv.report`.
+cell and line of the source file that raised. :func:`notebook_parameters` reads the cell tagged ``parameters``
+(names, defaults and the trailing ``# comment`` of each line) without running anything. Import
+``run_notebook`` and ``NotebookExecutionError`` from :mod:`churnsurv.report`.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import dataclasses
+import io
+import tokenize
 import os
 import re
 import sys
@@ -97,6 +104,131 @@ class NotebookExecutionError(RuntimeError):
         self.ename = ename
         self.evalue = evalue
         self.output_path = output_path
+
+
+@dataclasses.dataclass(frozen=True)
+class NotebookParameter:
+    """One parameter declared in a notebook's cell tagged ``parameters``.
+
+    Attributes
+    ----------
+    name : str
+        The variable name.
+    default : object
+        The default value when it is a Python literal (str, number, bool, None, list, dict ...); otherwise the
+        source text of the expression.
+    source : str
+        The source text of the default, as written in the notebook.
+    meaning : str
+        The comment on the line (``x = 3  # meaning``), or the comment lines right above it; empty if none.
+    line : int
+        1-based line of the assignment in the ``.py`` file.
+    """
+
+    name: str
+    default: Any
+    source: str
+    meaning: str
+    line: int
+
+
+def notebook_parameters(source_py: str | os.PathLike) -> dict[str, NotebookParameter]:
+    """The parameters a jupytext notebook declares, with their defaults and meanings.
+
+    Reads the cell tagged ``parameters`` (``# %% tags=["parameters"]``) of a percent-format ``.py`` notebook
+    without executing it: every top-level assignment ``name = value`` is a parameter; its meaning is the
+    trailing ``# comment`` of the line (or the comment lines right above the assignment).
+
+    Parameters
+    ----------
+    source_py : str or path-like
+        The ``.py`` notebook.
+
+    Returns
+    -------
+    dict of str to NotebookParameter
+        In the order of the cell; empty when the notebook has no cell tagged ``parameters``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``source_py`` does not exist (the message shows the absolute path tried).
+    ValueError
+        If the parameters cell is not valid Python.
+
+    See Also
+    --------
+    run_notebook : Execute a notebook, injecting parameters after this cell.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from churnsurv.report.notebook import notebook_parameters
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "nb.py"
+    ...     _ = path.write_text('# %% tags=["parameters"]\\nhorizon = 24  # months to look ahead\\n')
+    ...     params = notebook_parameters(path)
+    >>> params["horizon"].default, params["horizon"].meaning
+    (24, 'months to look ahead')
+    """
+    import jupytext
+
+    path = Path(source_py)
+    if not path.is_file():
+        raise FileNotFoundError(f"Notebook source {str(path.absolute())!r} does not exist.")
+    file_text = path.read_text(encoding="utf-8")
+    nb = jupytext.reads(file_text, fmt="py:percent")
+    cell = next((c for c in nb.cells if "parameters" in c.metadata.get("tags", [])), None)
+    if cell is None:
+        return {}
+    text = cell.source
+    offset = _cell_offset(file_text)
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as err:
+        raise ValueError(f"The parameters cell of {str(path)!r} is not valid Python: {err}.") from err
+    comments = _line_comments(text)
+    lines = text.splitlines()
+    out: dict[str, NotebookParameter] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name, value = node.targets[0].id, node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            name, value = node.target.id, node.value
+        else:
+            continue
+        code = ast.get_source_segment(text, value) or ""
+        try:
+            default = ast.literal_eval(value)
+        except ValueError:
+            default = code
+        meaning = comments.get(node.end_lineno, "")
+        if not meaning:  # the comment block right above the assignment
+            above, row = [], node.lineno - 1
+            while row >= 1 and lines[row - 1].lstrip().startswith("#"):
+                above.insert(0, comments.get(row, ""))
+                row -= 1
+            meaning = " ".join(a for a in above if a)
+        out[name] = NotebookParameter(name, default, code, meaning, node.lineno + offset)
+    return out
+
+
+def _line_comments(text: str) -> dict[int, str]:
+    comments: dict[int, str] = {}
+    with contextlib.suppress(tokenize.TokenError, IndentationError):
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.COMMENT:
+                comments[tok.start[0]] = tok.string.lstrip("#").strip()
+    return comments
+
+
+def _cell_offset(file_text: str) -> int:
+    """Line number of the ``# %% tags=["parameters"]`` marker (the cell's text starts on the next line)."""
+    for number, line in enumerate(file_text.splitlines(), start=1):
+        if line.startswith("# %%") and "parameters" in line:
+            return number
+    return 0
 
 
 # --------------------------------------------------------------------------- #

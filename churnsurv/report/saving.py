@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from churnsurv.report.manifest import (
+    _COUNT,
     _DEFAULT_DPI,
+    _P_VALUE,
     _base_entry,
     _check_caption,
     _check_dpi,
@@ -268,6 +270,8 @@ def save_table(
 
     The report renders each recorded table as an HTML table (numbers rounded
     for display; the CSV, linked from the report, keeps full precision).
+    Count columns (``n`` and ``n_*``) holding whole numbers only are written as
+    integers (``3610``, not ``3610.000``).
 
     Parameters
     ----------
@@ -292,7 +296,9 @@ def save_table(
         Whether to write the DataFrame index as the first column(s).
     float_format : str, optional
         ``%``-format for floats in the CSV (e.g. ``"%.4f"``); full precision
-        by default.
+        by default. It does not apply to p-value columns (``p_value``,
+        ``p_adjusted``, ``p``...), written with four significant digits so that
+        a small p-value is never rounded to 0.
 
     Returns
     -------
@@ -324,7 +330,7 @@ def save_table(
     out_dir = figure_dir(fig_dir)
     manifest_path = _manifest_path(out_dir, manifest)
 
-    content = df.to_csv(index=index, lineterminator="\n", float_format=float_format).encode("utf-8")
+    content = _csv_bytes(df, index=index, float_format=float_format)
     csv_path = _write_bytes(out_dir / f"{name}.csv", content)
 
     entry = _base_entry(name, caption, notebook, parameters, data_paths)
@@ -333,6 +339,25 @@ def save_table(
     entry["columns"] = [str(c) for c in df.columns]
     _record(manifest_path, "tables", entry)
     return csv_path
+
+
+def _csv_bytes(df, *, index: bool, float_format: str | None) -> bytes:
+    """The CSV of ``df``: whole-number count columns as integers, p-values at four significant digits."""
+    import numpy as np
+    import pandas as pd
+
+    out = df.copy()
+    for column in out.columns:
+        values = out[column]
+        if not pd.api.types.is_float_dtype(values):
+            continue
+        name = str(column)
+        finite = values.dropna()
+        if _COUNT.match(name) and np.isfinite(finite).all() and (finite == finite.round()).all():
+            out[column] = values.round().astype("Int64")
+        elif _P_VALUE.match(name):
+            out[column] = values.map(lambda v: "" if pd.isna(v) else f"{v:.4g}").astype(object)
+    return out.to_csv(index=index, lineterminator="\n", float_format=float_format).encode("utf-8")
 
 
 def save_text(

@@ -171,13 +171,14 @@ def test_save_figure_manifest_fields_and_checksums(tmp_path, data_csv):
     assert entry["id"] == "km"
     assert entry["caption"] == "Kaplan-Meier curves."
     assert entry["notebook"] == "01_survival"
+    # no absolute machine path: outside the working directory and the bundled data, only the file name is kept
     assert entry["parameters"] == {
-        "data_path": data_csv.as_posix(),
+        "data_path": "tenures.csv",
         "horizon": 24,
         "cutoffs": [3, 6],
         "tol": "nan",
     }
-    assert entry["data"] == [{"path": data_csv.as_posix(), "sha256": sha256(data_csv)}]
+    assert entry["data"] == [{"path": "tenures.csv", "relative_to": "file name only", "sha256": sha256(data_csv)}]
     assert set(entry["versions"]) == VERSION_KEYS
     assert entry["versions"]["matplotlib"] == matplotlib.__version__
     assert entry["versions"]["python"] == ".".join(map(str, sys.version_info[:3]))
@@ -374,6 +375,171 @@ def test_render_report_refuses_modified_outputs(tmp_path, data_csv, report_confi
         render_report(report_config, output_dir="out")
 
 
+def _cells(html: str, table_id: str) -> tuple[list[str], list[list[str]]]:
+    """Headers and body cells (text) of the report table with this id."""
+    block = html.split(f'id="table-{table_id}"', 1)[1].split("</table>", 1)[0]
+    headers = re.findall(r"<th(?: [^>]*)?>(.*?)</th>", block)
+    body = block.split("<tbody>", 1)[1]
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+    return headers, rows
+
+
+def test_report_tables_are_formatted_for_reading(tmp_path, report_config, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    fig_dir = tmp_path / "out" / "figures"
+    summary = pd.DataFrame({
+        "level": ["None", "Fiber Optic", "DSL"],  # a level literally named "None"
+        "n_customers": [3610.0, 1550.0, 12.0],
+        "n_at_risk": [3000.0, 1000.0, 10.0],
+        "median": [31.0, np.nan, np.nan],
+        "median_ci_upper": [33.0, np.nan, np.nan],
+        "max_follow_up": [72.0, 72.0, np.nan],
+        "ci_lower": [0.5, 0.6, 0.7],
+        "survival_12": [0.9, 0.8, 0.7],
+    })
+    save_table(summary, "summary", fig_dir=fig_dir, caption="Summary.", notebook="demo_report", float_format="%.3f")
+    tests = pd.DataFrame({"test": ["logrank", "peto", "trend"], "p_value": [0.0, 5e-203, 0.01234]})
+    save_table(tests, "tests", fig_dir=fig_dir, caption="Tests.", notebook="demo_report", float_format="%.3f")
+    html = render_report(report_config, output_dir="out").read_text()
+
+    headers, rows = _cells(html, "summary")
+    assert headers == ["Level", "Customers", "At risk", "Median", "Median CI high", "Last follow-up", "CI low",
+                       "Survival at 12"]
+    assert rows[0][:4] == ["None", "3,610", "3,000", "31"]  # "None" stays a level; counts are integers
+    assert rows[1][3:5] == ["not reached (&gt; 72)", "not reached (&gt; 72)"]
+    assert rows[2][3] == "not reached"  # no follow-up time in the row
+    assert 'title="n_at_risk"' in html  # the column's own name is the header's tooltip
+    _, rows = _cells(html, "tests")
+    assert [r[1] for r in rows] == ["&lt; 1e-16", "&lt; 1e-16", "0.0123"]
+    # the CSV keeps the p-values (not rounded to 0 by float_format) and integer counts
+    written = (fig_dir / "tests.csv").read_text()
+    assert "5e-203" in written and "0.01234" in written
+    assert (fig_dir / "summary.csv").read_text().splitlines()[1].startswith("None,3610,3000,31.000")
+
+
+def test_p_value_rounded_to_zero_in_a_csv_shows_its_bound(tmp_path, report_config, monkeypatch):
+    """A CSV written with a fixed precision elsewhere (``0.000``): all we know is p < 0.001, never 0."""
+    monkeypatch.chdir(tmp_path)
+    fig_dir = tmp_path / "out" / "figures"
+    save_table(pd.DataFrame({"test": ["a", "b"], "p_value": [0.0, 0.5]}), "old", fig_dir=fig_dir, caption="Old.",
+               notebook="demo_report")
+    rounded = b"test,p_value\na,0.000\nb,0.500\n"
+    (fig_dir / "old.csv").write_bytes(rounded)
+    manifest = load_manifest(fig_dir)
+    manifest["tables"][0]["files"]["csv"]["sha256"] = hashlib.sha256(rounded).hexdigest()
+    (fig_dir / "manifest.json").write_text(json.dumps(manifest))
+    _, rows = _cells(render_report(report_config, output_dir="out").read_text(), "old")
+    assert [r[1] for r in rows] == ["&lt; 0.001", "0.5"]
+
+
+def test_report_provenance_has_no_absolute_paths(tmp_path, data_csv, report_config, monkeypatch):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the data file lies outside the working directory: its name only is recorded
+    _manifest_for_demo(tmp_path / "out", data_csv)
+    report_config["parameters"]["data_path"] = str(data_csv)  # an absolute path, as the command line passes
+    html = render_report(report_config, output_dir=tmp_path / "out").read_text()
+    manifest = (tmp_path / "out" / "figures" / "manifest.json").read_text()
+    for text in (html, manifest):
+        assert str(tmp_path) not in text and "/tmp/" not in text and "/work/" not in text
+    assert "<code>tenures.csv</code>" in html and sha256(data_csv) in html
+
+
+def test_single_file_report_embeds_everything(tmp_path, data_csv, report_config, monkeypatch):
+    import base64
+
+    monkeypatch.chdir(tmp_path)
+    _manifest_for_demo(tmp_path / "out", data_csv)
+    index = render_report(report_config, output_dir="out", single_file=True)
+    single = index.parent / "report.html"
+    # opens standalone: moved alone to an empty folder, it references no local file
+    alone = tmp_path / "mailed" / "report.html"
+    alone.parent.mkdir()
+    alone.write_bytes(single.read_bytes())
+    parser = _AllRefs()
+    parser.feed(alone.read_text())
+    assert parser.tags["img"] and all(src.startswith("data:image/png;base64,") for src in parser.tags["img"])
+    for ref in parser.tags["a"]:
+        assert ref.startswith(("#", "data:", "https://", "http://")), ref
+    assert not parser.tags["link"] and not parser.tags["script-src"]
+    embedded = {base64.b64decode(src.split(",", 1)[1]) for src in parser.tags["img"]}
+    assert embedded == {(tmp_path / "out" / "figures" / f"{n}.png").read_bytes() for n in ("a_curve", "b_curve")}
+    csv = next(ref for ref in parser.tags["a"] if ref.startswith("data:text/csv"))
+    assert base64.b64decode(csv.split(",", 1)[1]) == (tmp_path / "out" / "figures" / "t.csv").read_bytes()
+    # the ordinary report still links its files, and is unchanged by the single-file option
+    assert render_report(report_config, output_dir="out").read_bytes() == index.read_bytes()
+    assert "figures/a_curve.png" in index.read_text()
+
+
+def test_export_pdf_without_a_converter_says_what_to_do(tmp_path, monkeypatch):
+    from churnsurv.report.html import export_pdf
+
+    page = tmp_path / "report.html"
+    page.write_text("<html><body>hello</body></html>")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(RuntimeError, match=r"No PDF converter found.*chromium.*print it to PDF"):
+        export_pdf(page)
+    assert not (tmp_path / "report.pdf").exists()
+
+
+def test_export_pdf_with_chromium(tmp_path, data_csv, report_config, monkeypatch):
+    import shutil
+
+    from churnsurv.report.html import export_pdf
+
+    if shutil.which("chromium") is None:
+        pytest.skip("needs chromium (apt-get install chromium)")
+    monkeypatch.chdir(tmp_path)
+    _manifest_for_demo(tmp_path / "out", data_csv)
+    render_report(report_config, output_dir="out", single_file=True)
+    pdf = export_pdf(tmp_path / "out" / "report.html")
+    assert pdf == (tmp_path / "out" / "report.pdf").resolve()
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000  # the figures are in it
+
+
+def test_docs_render_math_offline():
+    """mkdocs.yml loads no script or stylesheet from a CDN; the KaTeX files it names are committed."""
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "mkdocs.yml").read_text()
+    config = yaml.load(text, Loader=_IgnoreTags)
+    assets = list(config.get("extra_javascript", [])) + list(config.get("extra_css", []))
+    assert any("katex" in str(a) for a in assets)
+    for asset in assets:
+        assert not str(asset).startswith(("http://", "https://", "//")), asset
+        assert (root / "docs" / str(asset)).is_file(), asset
+    css = (root / "docs" / next(a for a in assets if str(a).endswith("katex.min.css"))).read_text()
+    fonts = set(re.findall(r"url\((fonts/[^)]+\.woff2)\)", css))
+    assert fonts
+    css_dir = (root / "docs" / next(a for a in assets if str(a).endswith("katex.min.css"))).parent
+    assert all((css_dir / f).is_file() for f in fonts)
+
+
+class _IgnoreTags(__import__("yaml").SafeLoader):
+    pass
+
+
+_IgnoreTags.add_multi_constructor("", lambda loader, suffix, node: None)
+
+
+class _AllRefs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags = {"img": [], "a": [], "link": [], "script-src": []}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img":
+            self.tags["img"].append(attrs["src"])
+        elif tag == "a" and "href" in attrs:
+            self.tags["a"].append(attrs["href"])
+        elif tag == "link":
+            self.tags["link"].append(attrs.get("href"))
+        elif tag == "script" and "src" in attrs:
+            self.tags["script-src"].append(attrs["src"])
+
+
 def test_run_notebook_requires_parameters_cell(tmp_path):
     source = tmp_path / "no_params.py"
     source.write_text("# %%\nx = 1\n")
@@ -408,7 +574,7 @@ def test_run_notebook_injects_parameters(tmp_path, data_csv, capsys):
     (figure,) = manifest["figures"]
     assert figure["notebook"] == "demo_report"
     assert figure["parameters"]["n_points"] == 7 and figure["parameters"]["label"] == "injected"
-    assert figure["data"] == [{"path": data_csv.as_posix(), "sha256": sha256(data_csv)}]
+    assert figure["data"] == [{"path": "tenures.csv", "relative_to": "working directory", "sha256": sha256(data_csv)}]
     assert figure["caption"] == "Demo retention curve (injected, 7 points)."
 
 
@@ -481,6 +647,7 @@ def test_build_report_references_every_figure(tmp_path, report_config, capsys, m
 @pytest.mark.slow
 def test_build_report_from_yaml_stops_at_failing_notebook(tmp_path, capsys):
     (tmp_path / "bad.py").write_text('# %% tags=["parameters"]\nfig_dir = "x"\n\n# %%\nraise RuntimeError("boom")\n')
+    (tmp_path / "never_run.py").write_text('# %% tags=["parameters"]\nfig_dir = "x"\n\n# %%\nraise SystemExit\n')
     (tmp_path / "report.yaml").write_text("notebooks:\n  - path: bad.py\n  - path: never_run.py\n")
     with pytest.raises(NotebookExecutionError, match="RuntimeError: boom"):
         build_report(tmp_path / "report.yaml", output_dir=tmp_path / "out")
