@@ -37,6 +37,8 @@ cause_mapping = "maven_categories"  # "maven_categories", "telco_reasons", or No
 segment_cols = ["Contract", "Internet Type", "Payment Method"]
 ordered_segment = "Contract"  # a segment with a natural order, for the trend test (None to skip)
 segment_order = ["Month-to-Month", "One Year", "Two Year"]
+renewal_periods = [12, 24]  # pre-specified renewal months: the hazard there is tested against the months around
+min_at_risk = 10  # below this many customers at risk, curves are drawn dashed and numbers flagged
 pitfall_col = "Offer"  # a column that is tenure in disguise (None to skip the pitfall section)
 reading = "truncated"  # the reading used for the by-segment curves: "truncated" or "naive"
 time_unit = "month"
@@ -57,7 +59,7 @@ PARAMS = {k: v for k, v in dict(globals()).items() if k in {
     "data_path", "duration_col", "status_col", "event_col", "start_col", "end_col", "as_of", "snapshot_period",
     "churn_timing", "cause_col",
     "cause_mapping", "segment_cols", "ordered_segment", "pitfall_col", "reading", "time_unit", "horizon",
-    "survival_times"}}
+    "survival_times", "renewal_periods", "min_at_risk"}}
 
 
 def note(name, text, title):
@@ -81,9 +83,22 @@ def read(truncate):
 naive = read(truncate=False)
 truncated = read(truncate=True) if SNAPSHOT else naive
 DATA_FILE = naive.source
+if not segment_cols:  # no segment column: one group, named, so every section still runs
+    segment_cols = ["Segment"]
+    naive, truncated = (t.with_segment("Segment", ["All customers"] * len(t)) for t in (naive, truncated))
+if not truncated.is_truncated:
+    reading = "naive"  # one reading only: followed from sign-up
 tenures = truncated if reading == "truncated" else naive
 print(naive)
 print(truncated.truncation if truncated.truncation else "not a snapshot: no truncation")
+
+# One horizon for every restricted mean in the report; never past the follow-up of a segment
+_safe = float(cs.KaplanMeier().fit(tenures, by=segment_cols[0]).rmst()["tau"].min())
+if horizon > _safe:
+    note("00_horizon", f"The horizon of {horizon:g} {time_unit}s passes the follow-up of these records "
+         f"(the earliest tenure at which a {segment_cols[0]} level has fewer than 10 customers at risk is "
+         f"{_safe:g}); the restricted means below use {int(_safe):d} {time_unit}s instead.", "Horizon")
+    horizon = int(_safe)
 
 # %% [markdown]
 # ## Two readings of one snapshot
@@ -222,18 +237,35 @@ summary
 
 # %%
 col = segment_cols[0]
-diff = km[col].compare_rmst(tau=horizon)
-save_table(diff, "03_rmst_differences", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE],
-           float_format="%.3f",
-           caption=f"Differences and ratios of restricted mean tenure within {horizon} {time_unit}s by {col}, "
-                   "against the reference level, with 95% CIs.")
-rm = km[col].rmst(tau=horizon).set_index(col)["estimate"]
+diff = None
+if tenures.data[col].nunique() >= 2:
+    diff = km[col].compare_rmst(tau=horizon)
+    save_table(diff, "03_rmst_differences", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE],
+               float_format="%.3f",
+               caption=f"Differences and ratios of restricted mean tenure within {horizon} {time_unit}s by {col}, "
+                       "against the reference level, with 95% CIs.")
+rm_table = km[col].rmst(tau=horizon).set_index(col)
+rm = rm_table["estimate"]
 best, worst = rm.idxmax(), rm.idxmin()
-note("03_rmst", f"""
-Within {horizon} {time_unit}s, a **{best}** customer stays {rm[best]:.1f} {time_unit}s on average and a
-**{worst}** customer {rm[worst]:.1f}: a gap of {rm[best] - rm[worst]:.1f} {time_unit}s per customer
-({reading} reading).
-""", "Restricted mean tenure")
+last = tenures.data.groupby(col, observed=True)["exit"].max()
+short = [str(level) for level, t_max in last.items() if t_max < horizon]
+caveat = (f" The horizon passes the last follow-up of {', '.join(short)} (last tenure "
+          f"{', '.join(f'{last[lv]:g}' for lv in last.index if str(lv) in short)} {time_unit}s): there the survival "
+          "curve is carried flat to the horizon, an assumption rather than an estimate." if short else "")
+
+
+def ci_text(lv):
+    return f" (95% CI {rm_table.loc[lv, 'ci_lower']:.1f} to {rm_table.loc[lv, 'ci_upper']:.1f})"
+
+
+if best != worst:
+    rmst_text = (f"Within {horizon} {time_unit}s, a **{best}** customer stays {rm[best]:.1f} {time_unit}s on average"
+                 f"{ci_text(best)} and a **{worst}** customer {rm[worst]:.1f}{ci_text(worst)}: a gap of "
+                 f"{rm[best] - rm[worst]:.1f} {time_unit}s per customer ({reading} reading).{caveat}")
+else:
+    rmst_text = (f"Within {horizon} {time_unit}s, a customer stays {rm[best]:.1f} {time_unit}s on average"
+                 f"{ci_text(best)} ({reading} reading, {len(tenures):,} customers).{caveat}")
+note("03_rmst", rmst_text, "Restricted mean tenure")
 diff
 
 # %% [markdown]
@@ -241,30 +273,53 @@ diff
 #
 # The per-period hazard is the share of customers at risk at the start of a period who leave during it: the
 # monthly churn rate by tenure month. Raw rates are noisy where few customers are at risk, so a kernel smoother
-# (Epanechnikov, boundary-corrected) draws the trend; its bandwidth is shown in the legend. Contract renewals
-# show up as spikes in the raw rates.
+# (Epanechnikov, boundary-corrected, each month's rate spread over its month) draws the trend; its bandwidth is
+# shown in the legend. The smoother does not cross the pre-specified renewal months, where the hazard may jump.
+# Parts resting on fewer than `min_at_risk` customers are dashed, without a band.
 
 # %%
 col = segment_cols[0]
-raw = cs.DiscreteHazard().fit(tenures, by=col)
-smooth = cs.SmoothedHazard().fit(tenures, by=col)
+raw = cs.DiscreteHazard(min_at_risk=min_at_risk).fit(tenures, by=col)
+t_last = float(tenures.data["exit"].max())
+cuts = [c for c in (renewal_periods or []) if 0 < c < t_last]
+smooth = cs.SmoothedHazard(min_at_risk=min_at_risk, change_points=cuts or None).fit(tenures, by=col)
 fig, ax = plt.subplots(figsize=(7.5, 4.8), layout="constrained")
 cs.plot_hazard(smooth, raw, ax=ax, time_unit=time_unit, title=f"Monthly churn hazard by {col} ({reading} reading)")
 save_figure(fig, "04_hazard", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE],
-            caption=f"Per-period hazard (points) and kernel-smoothed hazard (line, 95% band; bandwidth in the "
-                    f"legend) by {col}, {reading} reading.")
+            caption=f"Per-period hazard (points, at mid-period) and kernel-smoothed hazard (line, 95% band; "
+                    f"bandwidth in the legend; not smoothed across {time_unit}s {', '.join(map(str, cuts)) or 'none'}) "
+                    f"by {col}, {reading} reading; dashed where fewer than {min_at_risk} customers are at risk.")
 plt.show()
 
 # %%
-h = raw.hazard_[raw.hazard_["n_at_risk"] >= 30]
-peak = h.loc[h.groupby(col, observed=True)["estimate"].idxmax()]
-lines = "\n".join(f"- {r[col]}: {r['estimate']:.1%} in {time_unit} {r['time']:g} "
-                  f"({int(r['n_events'])} of {int(r['n_at_risk'])} at risk)" for _, r in peak.iterrows())
+peaks = raw.peak(min_events=10).dropna(subset=["estimate"])
+peak_lines = "\n".join(
+    f"- {r[col]}: {r['estimate']:.1%} in {time_unit} {r['time']:g} (95% CI {r['ci_lower']:.1%} to "
+    f"{r['ci_upper']:.1%}; {int(r['n_events'])} of {int(r['n_at_risk'])} at risk)" for _, r in peaks.iterrows())
+renewal = raw.contrast(periods=cuts, reference="neighbours", window=2) if cuts else None
+if renewal is not None and len(renewal):
+    save_table(renewal, "04_renewal_contrast", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE],
+               float_format="%.4g",
+               caption=f"Pre-specified test of the renewal {time_unit}s {', '.join(map(str, cuts))}: hazard there "
+                       f"against the two {time_unit}s either side, as a rate ratio with an exact 95% CI, by {col} "
+                       f"({reading} reading).")
+    renewal_lines = "\n".join(
+        f"- {r[col]}: rate ratio {r['estimate']:.2f} (95% CI {r['ci_lower']:.2f} to {r['ci_upper']:.2f}, "
+        f"p = {r['p_value']:.2g})" if pd.notna(r["estimate"]) else f"- {r[col]}: too few defections to test"
+        for _, r in renewal.iterrows())
+    renewal_text = (f"Pre-specified test of the renewal {time_unit}s ({', '.join(map(str, cuts))}) against the "
+                    f"{time_unit}s around them:\n\n{renewal_lines}")
+else:
+    renewal_text = f"The follow-up does not reach a renewal {time_unit} ({renewal_periods}): no renewal test."
+peak_text = (f"Highest per-period hazard by {col}, among periods with at least 10 defections and "
+             f"{min_at_risk} customers at risk (descriptive: the largest of many noisy rates overstates its "
+             f"{time_unit}):\n\n{peak_lines}" if len(peaks) else
+             f"No period has the 10 defections needed to call a hazard peak ({len(tenures):,} customers).")
 note("04_hazard", f"""
-Highest per-period hazard by {col} (periods with at least 30 customers at risk):
+{peak_text}
 
-{lines}
-""", "Hazard peaks")
+{renewal_text}
+""", "Hazard peaks and renewals")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
@@ -280,8 +335,9 @@ plt.show()
 # ## Are the differences real? Log-rank tests
 
 # %%
+comparable = [c for c in segment_cols if tenures.data[c].nunique() >= 2]
 tests = []
-for col in segment_cols:
+for col in comparable:
     for weights in ("logrank", "peto"):
         res = cs.logrank_test(tenures, by=col, weights=weights)
         tests.append(res.table.assign(segment=col))
@@ -290,35 +346,44 @@ for col in segment_cols:
                                                            categories=segment_order, ordered=True))
         res = cs.logrank_test(ordered, by=col, trend=True)
         tests.append(res.table.query("test.str.contains('trend')", engine="python").assign(segment=col))
-tests = pd.concat(tests, ignore_index=True)[["segment", "test", "statistic", "dof", "p_value"]]
-save_table(tests, "06_tests", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE], float_format="%.4g",
-           caption=f"Log-rank, Peto-Peto and trend tests of equal survival across segments ({reading} reading).")
-pair_col = segment_cols[1] if len(segment_cols) > 1 else segment_cols[0]
-pairs = cs.pairwise_logrank(tenures, by=pair_col, adjust="holm")
-save_table(pairs, "06b_pairwise", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE], float_format="%.4g",
-           caption=f"Pairwise log-rank tests by {pair_col}, Holm-adjusted p-values.")
+pairs = None
+if tests:
+    tests = pd.concat(tests, ignore_index=True)[["segment", "test", "statistic", "dof", "p_value"]]
+    save_table(tests, "06_tests", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE], float_format="%.4g",
+               caption=f"Log-rank, Peto-Peto and trend tests of equal survival across segments ({reading} reading).")
+    pair_col = comparable[1] if len(comparable) > 1 else comparable[0]
+    if tenures.data[pair_col].nunique() > 2:
+        pairs = cs.pairwise_logrank(tenures, by=pair_col, adjust="holm")
+        save_table(pairs, "06b_pairwise", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE],
+                   float_format="%.4g", caption=f"Pairwise log-rank tests by {pair_col}, Holm-adjusted p-values.")
 tests
 
 # %%
-n_sig = int((pairs["p_adjusted"] < 0.05).sum())
-# The pre-specified test is the log-rank test, one per segment column, Holm-adjusted across the columns; the
-# Peto-Peto and trend rows are descriptive (other weightings of the same comparison).
-primary = tests.query("test == 'logrank'").copy()
-primary["p_holm"] = cs.adjust_pvalues(primary["p_value"].to_numpy(), method="holm")
-n_cols_sig = int((primary["p_holm"] < 0.05).sum())
-worst_p = primary["p_holm"].max()
 n_total = len(tenures)
-size_note = (f"With {n_total:,} customers even small differences reach significance: read the curves and the "
-             "restricted means for size." if n_total >= 2_000 else
-             f"With {n_total:,} customers only large differences can be detected: a non-significant test is not "
-             "evidence of equal survival.")
-note("06_tests", f"""
+if len(comparable):
+    # The pre-specified test is the log-rank test, one per segment column, Holm-adjusted across the columns; the
+    # Peto-Peto and trend rows are descriptive (other weightings of the same comparison).
+    primary = tests.query("test == 'logrank'").copy()
+    primary["p_holm"] = cs.adjust_pvalues(primary["p_value"].to_numpy(), method="holm")
+    n_cols_sig = int((primary["p_holm"] < 0.05).sum())
+    worst_p = primary["p_holm"].max()
+    size_note = (f"With {n_total:,} customers even small differences reach significance: read the curves and the "
+                 "restricted means for size." if n_total >= 2_000 else
+                 f"With {n_total:,} customers only large differences can be detected: a non-significant test is "
+                 "not evidence of equal survival.")
+    pair_text = (f" By {pair_col}, {int((pairs['p_adjusted'] < 0.05).sum())} of {len(pairs)} pairs differ after "
+                 "Holm's adjustment within that column." if pairs is not None else "")
+    tests_text = f"""
 Pre-specified test: the log-rank test of each of {len(primary)} segment columns, Holm-adjusted across them.
 {n_cols_sig} of {len(primary)} columns differ in survival at the 5% level (largest adjusted p-value {worst_p:.2g},
 {reading} reading). The Peto-Peto and trend tests in the table weight the same comparison differently and are
-descriptive. By {pair_col}, {n_sig} of {len(pairs)} pairs differ after Holm's adjustment within that column.
+descriptive.{pair_text}
 {size_note}
-""", "Tests")
+"""
+else:
+    tests_text = (f"Every segment column has a single level here ({', '.join(segment_cols)}): there are no groups "
+                  f"to compare, so no test was run ({n_total:,} customers).")
+note("06_tests", tests_text, "Tests")
 
 # %% [markdown]
 # ## A pitfall: segments that are tenure in disguise
