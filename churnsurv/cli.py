@@ -125,6 +125,9 @@ def report(
                       "implies --single-file.")] = False,
     no_run: Annotated[bool, typer.Option(
         "--no-run", help="Re-render index.html from the existing figures only.")] = False,
+    title: Annotated[str | None, typer.Option(
+        help="Report title. Default: the configuration's, or 'Customer churn: <file>' when --param data_path "
+             "points the notebooks at your own file.")] = None,
 ):
     """Run the analysis notebooks with papermill on the bundled data (or yours) and render the report.
 
@@ -147,6 +150,12 @@ def report(
     single_file = single_file or pdf
     try:
         cfg = reporting.load_report_config(path)
+        if "data_path" in overrides and overrides["data_path"] not in datasets.DATASETS:
+            # the configuration's title and introduction describe its own data, not the user's file
+            cfg["title"] = f"Customer churn: {Path(str(overrides['data_path'])).name}"
+            cfg["intro"] = _OWN_DATA_INTRO
+        if title:
+            cfg["title"] = title
         if list_params:
             _print_parameters(cfg, html.list_parameters(cfg, overrides))
             return
@@ -173,6 +182,13 @@ def report(
                 typer.echo(f"PDF written to {html.export_pdf(standalone)}")
             except RuntimeError as err:
                 typer.secho(f"warning: {err}", err=True, fg=typer.colors.YELLOW)
+
+
+_OWN_DATA_INTRO = (
+    "Survival analysis of your customer records, made with **churnsurv**. The *Data* note of the first section "
+    "says what was read (customers, defections, follow-up, readings); every number below was computed from that "
+    "file by the notebooks named in each section, and every figure is listed with the file's checksum under "
+    "*Provenance*.")
 
 
 def _print_parameters(cfg: dict, listing: dict[str, list[dict]]) -> None:

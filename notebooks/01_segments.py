@@ -47,6 +47,8 @@ survival_times = [3, 12, 24]
 fig_dir = "reports/figures"
 
 # %%
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
@@ -91,6 +93,25 @@ if not truncated.is_truncated:
 tenures = truncated if reading == "truncated" else naive
 print(naive)
 print(truncated.truncation if truncated.truncation else "not a snapshot: no truncation")
+
+source_name = str(data_path) if str(data_path) in cs.datasets.DATASETS else Path(str(data_path)).name
+cause_text = (f"{len(naive.causes)} causes of defection ({', '.join(map(str, naive.causes))})" if naive.causes
+              else "no cause of defection")
+follow = f"tenures from {naive.data['exit'].min():g} to {naive.data['exit'].max():g} {time_unit}s"
+if truncated.truncation is not None and truncated.truncation.applied:
+    read_text = (f"The file is a snapshot of a {snapshot_period:g}-{time_unit} period, read with left truncation "
+                 f"(the snapshot reading): {truncated.truncation.n_truncated:,} customers entered observation after "
+                 f"sign-up, and defectors are assumed to have left in the {churn_timing} of the period.")
+elif start_col:
+    read_text = (f"Tenures are completed {time_unit}s from the sign-up dates (`{start_col}`) to the cancel dates "
+                 f"(`{end_col}`) or to {as_of}; every customer is followed from sign-up (one reading).")
+else:
+    read_text = "Tenures are durations followed from sign-up (one reading; no snapshot status was given)."
+note("00_data", f"""
+**Data.** `{source_name}`: {len(naive):,} customers, {naive.n_events:,} defections
+({naive.n_events / len(naive):.1%}), {follow}, {cause_text}, segments {', '.join(segment_cols) or 'none'}.
+{read_text}
+""", "Data")
 
 # One horizon for every restricted mean in the report; never past the follow-up of a segment
 _safe = float(cs.KaplanMeier().fit(tenures, by=segment_cols[0]).rmst()["tau"].min())

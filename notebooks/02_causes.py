@@ -125,7 +125,7 @@ print(tenures)
 # One horizon for every restricted mean in the report; never past the follow-up of a segment
 _safe = float(cs.KaplanMeier().fit(tenures, by=segment_col).rmst()["tau"].min())
 if horizon > _safe:
-    note("00_horizon", f"The horizon of {horizon:g} {time_unit}s passes the follow-up of these records "
+    note("00_horizon_causes", f"The horizon of {horizon:g} {time_unit}s passes the follow-up of these records "
          f"(the earliest tenure at which a {segment_col} level has fewer than 10 customers at risk is "
          f"{_safe:g}); the restricted means below use {int(_safe):d} {time_unit}s instead.", "Horizon")
     horizon = int(_safe)
@@ -197,6 +197,8 @@ if SNAPSHOT:
                       aj_other.predict([12], cause=focus_cause).assign(reading=other_name)])
     wide = both.pivot_table(index=segment_col, columns="reading", values="estimate", observed=True)
     lines = "\n".join(f"- {seg}: {row[reading]:.1%} ({reading}) against {row[other_name]:.1%} ({other_name})"
+                      if (row[reading] > 0 or row[other_name] > 0) else
+                      f"- {seg}: no defection for {focus_cause} within 12 {time_unit}s under either reading"
                       for seg, row in wide.iterrows())
     note("01e_readings", f"""
 Sensitivity to the reading: share of customers lost to **{focus_cause}** within 12 {time_unit}s, by

@@ -96,6 +96,13 @@ class CauseReduction:
         paragraphs = []
         for _, row in self.summary.iterrows():
             seg = " / ".join(str(row[b]) for b in by) if by else "all customers"
+            if row["expected_tenure_observed"] >= row["horizon"] - 1e-12:
+                paragraphs.append(
+                    f"No customer of {seg} left within {row['horizon']:g} {unit} in these records, so there is no "
+                    "observed loss for the scenario to recover and no gain to estimate. This is not certainty that "
+                    "none would leave: with few customers at risk the survival estimate's one-sided bound says how "
+                    "far it could fall.")
+                continue
             text = (f"Under independent causes, {what} would change the expected tenure within "
                     f"{row['horizon']:g} {unit} of {seg} from {row['expected_tenure_observed']:.2f} to "
                     f"{row['expected_tenure_counterfactual']:.2f} {unit}: a gain of {row['difference']:.2f} {unit}")

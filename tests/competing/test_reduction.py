@@ -334,3 +334,19 @@ def test_bootstrap_coverage_near_95_large():
     cov = _coverage(n_rep=400, n_customers=1000, n_boot=1000, seed=1000)
     assert np.all((cov >= 0.91) & (cov <= 0.985)), cov
     assert 0.93 <= cov.mean() <= 0.97, cov
+
+
+def test_describe_does_not_claim_certainty_for_a_segment_without_defections():
+    import pandas as pd
+
+    from churnsurv import cause_reduction
+
+    df = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 12, 12], "e": [1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0],
+                       "c": ["price", "competitor", None, "price", "competitor", None, None, None, None, None,
+                             None, None],
+                       "g": ["a"] * 6 + ["b"] * 6})
+    res = cause_reduction(df, reduce={"price": 1.0}, by="g", horizon=6, duration="t", event="e", cause="c",
+                          segments=["g"])
+    text = res.describe()
+    assert "No customer of b left within 6 months" in text and "not certainty" in text
+    assert "Under independent causes" in text  # segment a keeps the usual sentence

@@ -64,7 +64,13 @@ def test_every_notebook_ran_and_the_report_lists_every_figure(two_runs):
         assert f'figures/{entry["files"]["png"]["path"]}' in html
         assert (out / "figures" / entry["files"]["png"]["path"]).exists()
     # numbers in the text come from the notebooks, e.g. the truncation count computed from the data
-    assert "5,992 of 7,043 customers entered observation" in html
+    from churnsurv.datasets import load_maven_telco
+
+    n = load_maven_telco(truncate=True).truncation.n_truncated  # under the default churn_timing="middle"
+    assert f"{n:,} of 7,043 customers entered observation" in html
+    # one reading per report: the causes section uses the snapshot reading of the segments section, and the
+    # expected tenure within 24 months is the same number in both
+    assert "snapshot reading, left-truncated" in html and "Sensitivity" in html
     for nb in ("01_segments", "02_causes"):
         assert (out / "notebooks" / f"{nb}.ipynb").exists()
 
