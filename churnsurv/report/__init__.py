@@ -55,9 +55,9 @@ use a fixed hash salt. Fonts come from the shared style (DejaVu Sans, shipped
 with matplotlib), so the pixels do not depend on the fonts of the machine.
 """
 
-from churnsurv.report.html import build_report, load_report_config, render_report
+from churnsurv.report.html import build_report, export_pdf, list_parameters, load_report_config, render_report
 from churnsurv.report.manifest import MANIFEST_NAME, NOTEBOOK_ENV
-from churnsurv.report.notebook import NotebookExecutionError, run_notebook
+from churnsurv.report.notebook import NotebookExecutionError, notebook_parameters, run_notebook
 from churnsurv.report.saving import STYLE_PATH, figure_dir, save_figure, save_table, save_text, style_context, use_style
 
 __all__ = [
@@ -66,8 +66,11 @@ __all__ = [
     "STYLE_PATH",
     "NotebookExecutionError",
     "build_report",
+    "export_pdf",
     "figure_dir",
+    "list_parameters",
     "load_report_config",
+    "notebook_parameters",
     "render_report",
     "run_notebook",
     "save_figure",
