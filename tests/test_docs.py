@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 REFERENCE_PAGES = ["data/tenures", "data/causes", "data/datasets", "data/simulate", "lifetable/table",
                    "lifetable/duckdb", "nonparametric/survival", "nonparametric/smoothing", "nonparametric/logrank",
-                   "competing/incidence", "competing/finegray", "models/cox", "value/value", "plotting/plotting", "report/reporting",
-                   "exceptions", "cli"]
+                   "competing/incidence", "competing/finegray", "models/cox", "value/value", "plotting/plotting",
+                   "report/reporting", "exceptions", "cli"]
 NOTEBOOKS = ["01_segments", "02_causes"]
 EXAMPLE_PAGES = ["index.md", "getting-started.md", *sorted(p.relative_to(DOCS).as_posix()
                                                            for p in (DOCS / "guide").glob("*.md"))]

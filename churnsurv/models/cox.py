@@ -167,7 +167,7 @@ class CauseSpecificCox(BaseEstimator):
                 cph.fit(frame_k, duration_col="__exit", event_col="__event",
                         entry_col="__entry" if truncated else None,
                         weights_col="__weight" if weighted else None, robust=weighted, batch_mode=True,
-                        fit_options={"precision": 1e-12, "r_precision": 1e-14, "max_steps": 200})
+                        fit_options={"precision": 1e-20, "r_precision": 0.0, "max_steps": 200})
             for w in caught:
                 if "converge" in str(w.message).lower() or "separation" in str(w.message).lower():
                     warnings.warn(f"Cause {cause!r}: {w.message}", StatisticalWarning, stacklevel=2)

@@ -10,8 +10,9 @@ for (reading in c("naive", "truncated")) {
     m$ev <- as.integer(m$event == 1 & m$cause == cause)
     # coxph(Surv(time, ev) ~ contract + monthly_charge)            (naive)
     # coxph(Surv(entry, time, ev) ~ contract + monthly_charge)     (truncated), ties = "efron" (default)
-    fit <- if (reading == "naive") coxph(Surv(time, ev) ~ contract + monthly_charge, data = m)
-           else coxph(Surv(entry, time, ev) ~ contract + monthly_charge, data = m)
+    ctl <- coxph.control(eps = 1e-14, toler.chol = 1e-15, iter.max = 100)  # tight convergence: compare at 1e-8
+    fit <- if (reading == "naive") coxph(Surv(time, ev) ~ contract + monthly_charge, data = m, control = ctl)
+           else coxph(Surv(entry, time, ev) ~ contract + monthly_charge, data = m, control = ctl)
     s <- summary(fit)$coefficients
     rows[[length(rows) + 1]] <- data.frame(reading = reading, cause = cause,
       term = c("Contract[One Year]", "Contract[Two Year]", "Monthly Charge"),
