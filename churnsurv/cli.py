@@ -49,6 +49,10 @@ def describe(
     truncate: Annotated[bool, typer.Option(help="Apply snapshot left truncation (with --period).")] = False,
     churn_timing: Annotated[str, typer.Option(
         help="When in the snapshot period a defector left: middle, end (most optimistic) or start.")] = "middle",
+    start: Annotated[str | None, typer.Option(help="Sign-up date column: read the file from dates "
+                                                    "(with --end and --as-of) instead of --duration.")] = None,
+    end: Annotated[str | None, typer.Option(help="Defection (cancel) date column; empty for active customers.")] = None,
+    as_of: Annotated[str | None, typer.Option(help="The data's cut-off date, e.g. 2024-06-30.")] = None,
     time_unit: Annotated[str, typer.Option(help="month, week, day or year.")] = "month",
 ):
     """Print a table per segment: customers, defections by cause, censored, truncated entries, follow-up."""
@@ -59,16 +63,17 @@ def describe(
                 t = _bundled_tenures(source, truncate, period, churn_timing)
                 segs = list(segment or t.segments[:3])
             else:
-                if duration is None:
-                    raise typer.BadParameter("--duration is required for a file.")
+                if duration is None and start is None:
+                    raise typer.BadParameter("--duration (or --start, --end and --as-of) is required for a file.")
                 segs = list(segment or [])
                 t = datasets.read_tenures(source, duration=duration, event=event, entry=entry, status=status,
+                                          start=start, end=end, as_of=as_of,
                                           period=period, truncate=truncate, churn_timing=churn_timing,
                                           cause=cause, segments=segs, id=id,
                                           censored=censored or None, time_unit=time_unit)
         except FileNotFoundError as err:
             raise typer.BadParameter(str(err)) from err
-        except TenureDataError as err:
+        except (TenureDataError, ValueError, TypeError) as err:  # bad data or options: a message, not a traceback
             typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
             raise typer.Exit(code=2) from err
         typer.echo(repr(t))

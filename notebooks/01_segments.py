@@ -141,10 +141,12 @@ both = pd.concat([
 ]) if SNAPSHOT else km_naive.survival_.assign(reading="all customers (followed from sign-up)")
 fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
 cs.plot_survival(both, by="reading", ax=ax, censor_marks=False, time_unit=time_unit,
-                 title="All customers: naive and snapshot readings")
+                 title="All customers: naive and snapshot readings" if SNAPSHOT else
+                 "All customers (followed from sign-up)")
 save_figure(fig, "01a_readings", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE],
-            caption="Kaplan-Meier survival of all customers, read naively (followed from sign-up) and as the "
-                    "snapshot it is (left-truncated at the period's start), with 95% log CIs.")
+            caption=("Kaplan-Meier survival of all customers, read naively (followed from sign-up) and as the "
+                     "snapshot it is (left-truncated at the period's start), with 95% log CIs." if SNAPSHOT else
+                     "Kaplan-Meier survival of all customers, followed from sign-up, with 95% log CIs."))
 plt.show()
 
 # %%

@@ -140,3 +140,16 @@ def test_report_missing_configuration_shows_the_absolute_path(tmp_path, monkeypa
     res = runner.invoke(app, ["report", "nope.yaml"])
     assert res.exit_code == 2
     assert f"No report configuration at '{tmp_path / 'nope.yaml'}'" in res.output
+
+
+def test_describe_reads_dates(tmp_path):
+    path = tmp_path / "customers.csv"
+    pd.DataFrame({"signup": ["2023-01-15", "2023-03-01", "2023-06-10", "2024-01-01"],
+                  "cancel": ["2023-08-01", None, "2024-02-01", None], "plan": ["a", "b", "a", "b"]}).to_csv(path,
+                                                                                                       index=False)
+    res = runner.invoke(app, ["describe", str(path), "--start", "signup", "--end", "cancel", "--as-of", "2024-06-30",
+                              "--segment", "plan"])
+    assert res.exit_code == 0, res.output
+    assert "4 rows, 2 defections" in res.output and "By plan" in res.output
+    res = runner.invoke(app, ["describe", str(path), "--start", "signup", "--end", "cancel"])
+    assert res.exit_code == 2 and "as_of" in res.output
