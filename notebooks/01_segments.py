@@ -91,6 +91,7 @@ if not segment_cols:  # no segment column: one group, named, so every section st
 if not truncated.is_truncated:
     reading = "naive"  # one reading only: followed from sign-up
 tenures = truncated if reading == "truncated" else naive
+READING = "snapshot reading, left-truncated" if tenures.is_truncated else "followed from sign-up"
 print(naive)
 print(truncated.truncation if truncated.truncation else "not a snapshot: no truncation")
 
@@ -231,10 +232,10 @@ for col in segment_cols:
     km[col] = cs.KaplanMeier().fit(tenures, by=col)
     fig, ax = plt.subplots(figsize=(7.5, 5.5), layout="constrained")
     cs.plot_survival(km[col], ax=ax, at_risk=True, censor_marks=False, time_unit=time_unit,
-                     title=f"Survival by {col} ({reading} reading)")
+                     title=f"Survival by {col} ({READING})")
     save_figure(fig, f"02_survival_{col.lower().replace(' ', '_')}", fig_dir=fig_dir, parameters=PARAMS,
                 data_paths=[DATA_FILE],
-                caption=f"Kaplan-Meier survival by {col} ({reading} reading), 95% log CIs, numbers at risk below.")
+                caption=f"Kaplan-Meier survival by {col} ({READING}), 95% log CIs, numbers at risk below.")
     plt.show()
 
 # %% [markdown]
@@ -253,7 +254,7 @@ summary = pd.concat([
 summary = summary[["segment", "level"] + [c for c in summary.columns if c not in ("segment", "level")]]
 save_table(summary.drop(columns=["note"], errors="ignore"), "03_summary", fig_dir=fig_dir, parameters=PARAMS,
            data_paths=[DATA_FILE], float_format="%.3f",
-           caption=f"Per segment ({reading} reading): customers, defections, censored, truncated entries, median "
+           caption=f"Per segment ({READING}): customers, defections, censored, truncated entries, median "
                    f"tenure (95% CI), restricted mean tenure within {horizon} {time_unit}s (SE), survival at "
                    f"{', '.join(map(str, survival_times))} {time_unit}s.")
 summary
@@ -284,11 +285,26 @@ def ci_text(lv):
 if best != worst:
     rmst_text = (f"Within {horizon} {time_unit}s, a **{best}** customer stays {rm[best]:.1f} {time_unit}s on average"
                  f"{ci_text(best)} and a **{worst}** customer {rm[worst]:.1f}{ci_text(worst)}: a gap of "
-                 f"{rm[best] - rm[worst]:.1f} {time_unit}s per customer ({reading} reading).{caveat}")
+                 f"{rm[best] - rm[worst]:.1f} {time_unit}s per customer ({READING}).{caveat}")
 else:
     rmst_text = (f"Within {horizon} {time_unit}s, a customer stays {rm[best]:.1f} {time_unit}s on average"
-                 f"{ci_text(best)} ({reading} reading, {len(tenures):,} customers).{caveat}")
+                 f"{ci_text(best)} ({READING}, {len(tenures):,} customers).{caveat}")
 note("03_rmst", rmst_text, "Restricted mean tenure")
+parts = [f"{lv} {rm[lv]:.1f}{ci_text(lv)}" for lv in rm.index]
+note("headline_01_rmst", f"Expected tenure within the first {horizon:g} {time_unit}s by {col}: {'; '.join(parts)} "
+     f"{time_unit}s ({READING}, {len(tenures):,} customers, {tenures.n_events:,} defections).",
+     "Expected tenure by segment")
+km_all = cs.KaplanMeier().fit(tenures).predict([snapshot_period])
+if pd.notna(km_all["estimate"].iloc[0]):
+    lost, lost_lo, lost_hi = (1 - float(km_all[c].iloc[0]) for c in ("estimate", "ci_upper", "ci_lower"))
+    timing_text = ""
+    if truncated.truncation is not None and truncated.truncation.applied:
+        overall = cs.snapshot_timing_range(truncated, lost_within=[snapshot_period], tau=horizon)
+        row = overall[overall["quantity"] == f"lost_within_{snapshot_period:g}"].iloc[0]
+        timing_text = (f"; {row['low']:.1%} to {row['high']:.1%} depending on when in the period defectors left")
+    note("headline_00_early", f"{lost:.1%} of new customers leave within their first {snapshot_period:g} "
+         f"{time_unit}s (95% CI {lost_lo:.1%} to {lost_hi:.1%}{timing_text}; {READING}, "
+         f"{len(tenures):,} customers).", "Early defection")
 diff
 
 # %% [markdown]
@@ -307,11 +323,11 @@ t_last = float(tenures.data["exit"].max())
 cuts = [c for c in (renewal_periods or []) if 0 < c < t_last]
 smooth = cs.SmoothedHazard(min_at_risk=min_at_risk, change_points=cuts or None).fit(tenures, by=col)
 fig, ax = plt.subplots(figsize=(7.5, 4.8), layout="constrained")
-cs.plot_hazard(smooth, raw, ax=ax, time_unit=time_unit, title=f"Monthly churn hazard by {col} ({reading} reading)")
+cs.plot_hazard(smooth, raw, ax=ax, time_unit=time_unit, title=f"Monthly churn hazard by {col} ({READING})")
 save_figure(fig, "04_hazard", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE],
             caption=f"Per-period hazard (points, at mid-period) and kernel-smoothed hazard (line, 95% band; "
                     f"bandwidth in the legend; not smoothed across {time_unit}s {', '.join(map(str, cuts)) or 'none'}) "
-                    f"by {col}, {reading} reading; dashed where fewer than {min_at_risk} customers are at risk.")
+                    f"by {col}, {READING}; dashed where fewer than {min_at_risk} customers are at risk.")
 plt.show()
 
 # %%
@@ -325,7 +341,7 @@ if renewal is not None and len(renewal):
                float_format="%.4g",
                caption=f"Pre-specified test of the renewal {time_unit}s {', '.join(map(str, cuts))}: hazard there "
                        f"against the two {time_unit}s either side, as a rate ratio with an exact 95% CI, by {col} "
-                       f"({reading} reading).")
+                       f"({READING}).")
     renewal_lines = "\n".join(
         f"- {r[col]}: rate ratio {r['estimate']:.2f} (95% CI {r['ci_lower']:.2f} to {r['ci_upper']:.2f}, "
         f"p = {r['p_value']:.2g})" if pd.notna(r["estimate"]) else f"- {r[col]}: too few defections to test"
@@ -373,7 +389,7 @@ pairs = None
 if tests:
     tests = pd.concat(tests, ignore_index=True)[["segment", "test", "statistic", "dof", "p_value"]]
     save_table(tests, "06_tests", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE], float_format="%.4g",
-               caption=f"Log-rank, Peto-Peto and trend tests of equal survival across segments ({reading} reading).")
+               caption=f"Log-rank, Peto-Peto and trend tests of equal survival across segments ({READING}).")
     pair_col = comparable[1] if len(comparable) > 1 else comparable[0]
     if tenures.data[pair_col].nunique() > 2:
         pairs = cs.pairwise_logrank(tenures, by=pair_col, adjust="holm")
@@ -399,7 +415,7 @@ if len(comparable):
     tests_text = f"""
 Pre-specified test: the log-rank test of each of {len(primary)} segment columns, Holm-adjusted across them.
 {n_cols_sig} of {len(primary)} columns differ in survival at the 5% level (largest adjusted p-value {worst_p:.2g},
-{reading} reading). The Peto-Peto and trend tests in the table weight the same comparison differently and are
+{READING}). The Peto-Peto and trend tests in the table weight the same comparison differently and are
 descriptive.{pair_text}
 {size_note}
 """

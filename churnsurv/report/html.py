@@ -842,6 +842,11 @@ def _unique(values: Iterable) -> list:
     return result
 
 
+#: Notes (``save_text``) whose id starts with this are the report's headline numbers: shown in its executive
+#: summary at the top, in notebook order, instead of in their notebook's section.
+HEADLINE_PREFIX = "headline"
+
+
 def _report_context(
     cfg: dict, manifest: dict, out: Path, manifest_path: Path, plan: dict, *, single_file: bool
 ) -> dict:
@@ -858,6 +863,7 @@ def _report_context(
 
     configured = [item["name"] for item in cfg["notebooks"]]
     groups: list[dict] = []
+    headlines: list[dict] = []  # notes saved with an id starting "headline": the executive summary
     for item in cfg["notebooks"]:
         title, intro = _notebook_intro(base_dir / item["path"])
         executed = out / "notebooks" / f"{item['name']}.ipynb"
@@ -936,6 +942,9 @@ def _report_context(
             }
             for e in own["texts"]
         ]
+        headlines += [{**t, "section": group["title"], "anchor": group["anchor"]} for t in group["texts"]
+                      if t["id"].startswith(HEADLINE_PREFIX)]
+        group["texts"] = [t for t in group["texts"] if not t["id"].startswith(HEADLINE_PREFIX)]
         # figures, tables and findings in id order (ids are prefixed 01_, 02_ ... by the notebooks)
         rank = {"figure": 0, "table": 1, "text": 2}
         group["items"] = sorted(
@@ -971,6 +980,7 @@ def _report_context(
         "intro_html": _markdown(cfg["intro"], shift=1),
         "methods_html": _markdown(cfg["methods"], shift=2),
         "groups": groups,
+        "headlines": sorted(headlines, key=lambda h: h["id"]),
         "versions": versions,
         "files": all_files,
         "generated_at": manifest.get("generated_at") or _now_iso(),
