@@ -52,6 +52,8 @@ DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 GALLERY_SCRIPT = DOCS / "gallery.py"
 GALLERY_DIR = DOCS / "gallery"
+SCREENSHOT_SCRIPT = DOCS / "screenshots.py"
+SCREENSHOT_DIR = DOCS / "screenshots"
 NOTEBOOK_SOURCES = ROOT / "notebooks"
 NOTEBOOK_PAGES = DOCS / "notebooks"
 KEY_FILE = ".build-key"  # dot files are not copied into the site
@@ -170,6 +172,43 @@ def _publish_gallery(proc, key: str) -> None:
     _write_if_changed(GALLERY_DIR / KEY_FILE, key.encode())
 
 
+def _screenshot_job(digest: str):
+    """Start the report screenshots unless they are up to date; returns (Popen, key) or None."""
+    key = _sha256(SCREENSHOT_SCRIPT.read_bytes(), (ROOT / "notebooks" / "report.yaml").read_bytes(),
+                  *(p.read_bytes() for p in notebook_sources()), digest.encode())
+    key_file = SCREENSHOT_DIR / KEY_FILE
+    names = ("report_bundled.png", "report_own_data.png")
+    if key_file.exists() and key_file.read_text() == key and all((SCREENSHOT_DIR / n).exists() for n in names):
+        log.info("churnsurv docs: report screenshots up to date")
+        return None
+    out = tempfile.mkdtemp(prefix="churnsurv-docs-shots-")
+    proc = subprocess.Popen([sys.executable, str(SCREENSHOT_SCRIPT), out], cwd=ROOT, env=_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc.out_dir = out  # type: ignore[attr-defined]
+    return proc, key
+
+
+def _publish_screenshots(proc, key: str) -> None:
+    out = Path(proc.out_dir)
+    for png in sorted(out.glob("*.png")):
+        _write_if_changed(SCREENSHOT_DIR / png.name, png.read_bytes())
+    shutil.rmtree(out, ignore_errors=True)
+    _write_if_changed(SCREENSHOT_DIR / KEY_FILE, key.encode())
+
+
+def screenshots_markdown(page) -> str:
+    """The two report screenshots (taken at build time by docs/screenshots.py), or a note when there are none."""
+    shots = [("report_bundled.png", "The example report on the bundled telco snapshot"),
+             ("report_own_data.png", "A report on a file of one's own: 300 subscriptions with sign-up and cancel "
+                                     "dates (simulated), run with --param data_path=... start_col=... end_col=...")]
+    if not all((SCREENSHOT_DIR / name).exists() for name, _ in shots):
+        return ("*(Screenshots of the reports are taken when the site is built on a machine with Chromium; this "
+                "build had none.)*")
+    depth = page.file.src_uri.count("/")
+    prefix = "../" * depth + "screenshots/"
+    return "\n\n".join(f"![{caption}]({prefix}{name})\n\n*{caption}.*" for name, caption in shots)
+
+
 def gallery_markdown() -> str:
     setup, entries = gallery_entries()
     out = ["## Setup", "",
@@ -268,6 +307,7 @@ def on_pre_build(config, **kwargs) -> None:
     if gallery is not None:
         jobs.append(("gallery", gallery[0]))
     skip = os.environ.get("CHURNSURV_DOCS_SKIP_NOTEBOOKS", "") not in ("", "0")
+    shots = None if skip else _screenshot_job(digest)
     notebooks = []
     for source in notebook_sources():
         if skip:
@@ -282,6 +322,15 @@ def on_pre_build(config, **kwargs) -> None:
         output, _ = proc.communicate()
         if proc.returncode != 0:
             failures.append(f"--- {label} failed (exit {proc.returncode}):\n{output}")
+    if shots is not None:
+        output, _ = shots[0].communicate()
+        if shots[0].returncode == 0:
+            _publish_screenshots(*shots)
+        elif shots[0].returncode == 3:  # no chromium on this machine: the pages show no screenshot
+            log.info("churnsurv docs: %s", output.strip())
+            shutil.rmtree(shots[0].out_dir, ignore_errors=True)
+        else:
+            failures.append(f"--- report screenshots failed (exit {shots[0].returncode}):\n{output}")
     if failures:
         _clean_work(gallery, notebooks)
         raise PluginError("churnsurv docs hook:\n" + "\n".join(failures))
@@ -357,5 +406,7 @@ def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
         command = " ".join(["churnsurv", *args.split(), "--help"])
         return f"```text\n$ {command}\n{_cli_help(args)}\n```"
 
+    if "<!-- report-screenshots -->" in markdown:
+        markdown = markdown.replace("<!-- report-screenshots -->", screenshots_markdown(page))
     markdown = re.sub(r"<!-- cli-help:(.*?)-->", help_block, markdown)
     return re.sub(r"<!-- include-results:(.*?)-->", lambda m: results_block(m.group(1).strip()), markdown)

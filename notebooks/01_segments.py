@@ -15,9 +15,10 @@
 # # Time to defection by segment
 #
 # How long do customers stay, in which segment do they leave fastest, and when in their tenure does the risk of
-# leaving peak? This notebook reads a churn snapshot two ways (naively, and with the left truncation a snapshot
-# implies), draws survival and hazard curves by segment, summarises them by median and restricted mean tenure,
-# tests the differences, and shows why a segment that is tenure in disguise (`Offer`) cannot be compared.
+# leaving peak? This notebook reads the customer records (a churn snapshot with the left truncation it implies,
+# showing the naive reading beside it), draws survival and hazard curves by segment, summarises them by median and
+# restricted mean tenure, tests the differences, and shows why a segment that is tenure in disguise cannot be
+# compared.
 
 # %% tags=["parameters"]
 data_path = "maven_telco"  # a bundled dataset name, or the path of your CSV/Parquet file
@@ -139,9 +140,9 @@ km_trunc = cs.KaplanMeier().fit(truncated)
 both = pd.concat([
     km_naive.survival_.assign(reading="naive (followed from sign-up)"),
     km_trunc.survival_.assign(reading="snapshot (left-truncated)"),
-]) if SNAPSHOT else km_naive.survival_.assign(reading="all customers (followed from sign-up)")
+]) if SNAPSHOT else km_naive.survival_
 fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
-cs.plot_survival(both, by="reading", ax=ax, censor_marks=False, time_unit=time_unit,
+cs.plot_survival(both, by="reading" if SNAPSHOT else None, ax=ax, censor_marks=False, time_unit=time_unit,
                  title="All customers: naive and snapshot readings" if SNAPSHOT else
                  "All customers (followed from sign-up)")
 save_figure(fig, "01a_readings", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE],

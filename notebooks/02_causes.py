@@ -39,6 +39,7 @@ cause_mapping = "maven_categories"  # "maven_categories", "telco_reasons", or No
 segment_col = "Contract"
 reference_level = "Month-to-Month"  # reference level of the segment in regression models (None: the first)
 numeric_covariates = ["Monthly Charge"]
+numeric_unit = 10  # hazard ratios of numeric covariates are shown per this many units (e.g. per $10 a month)
 focus_cause = "competitor"  # the cause examined in the regression and reduction sections (None: the most frequent)
 reduction = 0.5  # fraction of the focus cause's hazard removed in the "halve it" scenario
 n_boot = 1000  # bootstrap replicates for the cause-reduction intervals
@@ -61,7 +62,7 @@ use_style()
 PARAMS = {k: v for k, v in dict(globals()).items() if k in {
     "data_path", "duration_col", "status_col", "event_col", "start_col", "end_col", "as_of", "snapshot_period",
     "churn_timing", "cause_col", "cause_mapping", "segment_col", "reference_level", "numeric_covariates",
-    "focus_cause", "reduction", "n_boot", "random_state", "reading", "time_unit", "horizon"}}
+    "numeric_unit", "focus_cause", "reduction", "n_boot", "random_state", "reading", "time_unit", "horizon"}}
 
 
 def note(name, text, title):
@@ -305,6 +306,11 @@ if fg is not None:
 if parts:
     forest = pd.concat(parts, ignore_index=True).rename(columns={"hazard_ratio": "estimate"})
     forest = forest[["model", "cause", "term", "estimate", "ci_lower", "ci_upper", "p_value"]]
+    # a hazard ratio per unit of a money column is near 1 and hard to read: show it per `numeric_unit` units
+    money = forest["term"].isin(numeric_covariates)
+    forest.loc[money, ["estimate", "ci_lower", "ci_upper"]] = forest.loc[money, ["estimate", "ci_lower",
+                                                                                 "ci_upper"]] ** numeric_unit
+    forest.loc[money, "term"] = forest.loc[money, "term"] + f" (per {numeric_unit:g})"
     finite = np.isfinite(forest[["estimate", "ci_lower", "ci_upper"]]).all(axis=1) & (
         forest[["estimate", "ci_lower", "ci_upper"]] > 0).all(axis=1)
     if not finite.all():
