@@ -9,7 +9,6 @@ cells (:func:`_cells`).
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
 
 from churnsurv.data.tenures import Tenures
 from churnsurv.exceptions import TenureDataError
@@ -205,6 +204,8 @@ def _ij_variance(lt, core, cells):
     iQ, iXQ, iQQ = slice(3, 3 + k), slice(3 + k, 3 + 2 * k), slice(3 + 2 * k, 3 + 3 * k)
     # sums over customers leaving at each row, per status: N @ fs with N the sparse (status, exit row) x
     # (entry row) matrix of squared weights (a COO product: duplicate pairs are summed, in linear time)
+    from scipy import sparse  # scipy loads on first use, not on `import churnsurv`
+
     N = sparse.coo_matrix((w2, (status * m + exit_row, start + 1)), shape=((k + 1) * m, m + 1))
     M_all = (N @ fs).reshape(k + 1, m, fs.shape[1])
     leave = M_all.sum(axis=0)

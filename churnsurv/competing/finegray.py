@@ -15,7 +15,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from churnsurv._base import BaseEstimator
 from churnsurv._validation import (
@@ -347,12 +346,14 @@ class FineGray(BaseEstimator):
 
         terms = list(design.terms)
         se = np.sqrt(np.diag(vcov))
-        zq = norm.ppf(0.5 + self.conf_level / 2)
+        from scipy.special import ndtr, ndtri  # normal quantile and tail; scipy loads on first use
+
+        zq = ndtri(0.5 + self.conf_level / 2)
         zstat = beta / se
         self.coef_ = pd.DataFrame({
             "term": terms, "coef": beta, "std_error": se, "hazard_ratio": np.exp(beta),
             "ci_lower": np.exp(beta - zq * se), "ci_upper": np.exp(beta + zq * se),
-            "z": zstat, "p_value": 2 * norm.sf(np.abs(zstat)),
+            "z": zstat, "p_value": 2 * ndtr(-np.abs(zstat)),
         })
         self.vcov_ = pd.DataFrame(vcov, index=terms, columns=terms)
         self.naive_vcov_ = pd.DataFrame(inv_info, index=terms, columns=terms)
@@ -614,7 +615,9 @@ class FineGray(BaseEstimator):
         hx = np.concatenate([np.zeros((1, crr.p)), np.cumsum(ax, axis=0)])
         k = np.searchsorted(crr.tau, t, side="right")  # cause times <= t
         vb = self.vcov_.to_numpy()
-        zq = norm.ppf(0.5 + self.conf_level / 2)
+        from scipy.special import ndtri
+
+        zq = ndtri(0.5 + self.conf_level / 2)
         rows = []
         for label, x in zip(profiles.index, xp, strict=True):
             elp = np.exp(x @ self._beta)

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from churnsurv._validation import param_error
 from churnsurv.competing.aalen_johansen import _check_causes, _is_truncated, _resolve
@@ -26,6 +25,8 @@ __all__ = ["gray_test"]
 def _gray_statistics(lt: LifeTable, by_cols: list, strata_cols: list, causes: list, rho: float) -> pd.DataFrame:
     """Gray's statistic per cause over the groups ``by_cols``, summed over the strata ``strata_cols``:
     ``cause, statistic, dof, p_value`` (NaN where the variance matrix is singular)."""
+    from scipy.special import chdtrc  # chi-square upper tail (scipy.stats.chi2.sf); scipy loads on first use
+
     keys = lt.group_keys()
     gcode = lt.group_codes
     grp = _factorize_rows(keys, by_cols)
@@ -54,7 +55,7 @@ def _gray_statistics(lt: LifeTable, by_cols: list, strata_cols: list, causes: li
         stat = np.nan
         if np.linalg.matrix_rank(var) == ng - 1:
             stat = float(score @ np.linalg.solve(var, score))
-        rows.append((c, stat, ng - 1, float(stats.chi2.sf(stat, ng - 1)) if np.isfinite(stat) else np.nan))
+        rows.append((c, stat, ng - 1, float(chdtrc(ng - 1, max(stat, 0.0))) if np.isfinite(stat) else np.nan))
     out = pd.DataFrame(rows, columns=["cause", "statistic", "dof", "p_value"])
     out["cause"] = pd.Categorical(out["cause"], categories=list(lt.causes))
     return out

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from churnsurv._validation import check_conf_level, find_stack_level, param_error
 from churnsurv.competing.aalen_johansen import _check_causes, _resolve
@@ -586,6 +585,8 @@ def _bootstrap(lt, tenures, mult, tau, req_times, n_boot, rng, progress, labels)
     draws = np.empty((len(cells), n_boot, n_q))
     bar = _Progress(n_boot * len(cells), progress)
     ones = np.ones(k)
+    from scipy import sparse  # scipy loads on first use, not on `import churnsurv`
+
     try:
         for g, (t, st, ex, status, w, counts, n_rows) in enumerate(cells):
             m, c = len(t), len(counts)

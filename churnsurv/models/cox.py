@@ -12,7 +12,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from churnsurv._base import BaseEstimator
 from churnsurv.models.formula import _encode, _parse_formula, _Spec
@@ -153,7 +152,9 @@ class CauseSpecificCox(BaseEstimator):
         if weighted:
             base["__weight"] = d["weight"].to_numpy(float)
         rows, models, n_events, ph_rows = [], {}, {}, []
-        z = norm.ppf(0.5 + conf / 2)
+        from scipy.special import ndtr, ndtri  # normal quantile and tail; scipy loads on first use
+
+        z = ndtri(0.5 + conf / 2)
         for cause in causes:
             ev = event if cause == "any" else event & (d["cause"].astype(object) == cause).to_numpy()
             n_events[cause] = int(ev.sum())
@@ -177,7 +178,7 @@ class CauseSpecificCox(BaseEstimator):
             rows.append(pd.DataFrame({
                 "cause": cause, "term": terms, "coef": coef, "std_error": se, "hazard_ratio": np.exp(coef),
                 "ci_lower": np.exp(coef - z * se), "ci_upper": np.exp(coef + z * se),
-                "z": coef / se, "p_value": 2 * norm.sf(np.abs(coef / se))}))
+                "z": coef / se, "p_value": 2 * ndtr(-np.abs(coef / se))}))
             models[cause] = cph
             if not weighted:
                 ph = proportional_hazards_test(x, d["entry"].to_numpy(float), d["exit"].to_numpy(float), ev,

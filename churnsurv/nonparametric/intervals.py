@@ -8,7 +8,6 @@ survival transforms follow R ``survival:::survfit_confint`` exactly, so that an 
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
 
 __all__ = [
     "SURVIVAL_CONF_TYPES",
@@ -31,7 +30,9 @@ HAZARD_CONF_TYPES = ("log", "plain")
 
 def z_value(conf_level: float) -> float:
     """The two-sided normal quantile :math:`z_{1-(1-\\gamma)/2}` for confidence level :math:`\\gamma`."""
-    return float(special.ndtri(1.0 - (1.0 - conf_level) / 2.0))
+    from scipy.special import ndtri  # here, not at the top: scipy loads on first use, not on `import churnsurv`
+
+    return float(ndtri(1.0 - (1.0 - conf_level) / 2.0))
 
 
 def survival_confint(surv: np.ndarray, sigma: np.ndarray, conf_level: float, conf_type: str):
@@ -123,7 +124,9 @@ def log_normal_confint(estimate, se_log, conf_level: float):
 
 def two_sided_p_value(statistic):
     """Two-sided normal p-value of a Wald statistic."""
-    return 2.0 * special.ndtr(-np.abs(np.asarray(statistic, dtype=float)))
+    from scipy.special import ndtr
+
+    return 2.0 * ndtr(-np.abs(np.asarray(statistic, dtype=float)))
 
 
 def wilson_interval(events, trials, conf_level: float):
@@ -159,12 +162,14 @@ def clopper_pearson_interval(events, trials, conf_level: float):
     :math:`B^{-1}(1-\\alpha/2; x+1, n-x)` (1 when :math:`x = n`), :math:`\\alpha = 1 - ` ``conf_level``.
     Weighted (non-integer) counts are used as they are. NaN where ``trials`` is 0.
     """
+    from scipy.special import betaincinv  # betaincinv(a, b, q) is scipy.stats.beta.ppf(q, a, b), bit for bit
+
     alpha = 1.0 - conf_level
     x = np.asarray(events, dtype=float)
     n = np.asarray(trials, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        lower = np.where(x > 0, stats.beta.ppf(alpha / 2.0, np.maximum(x, 1e-300), n - x + 1.0), 0.0)
-        upper = np.where(x < n, stats.beta.ppf(1.0 - alpha / 2.0, x + 1.0, np.maximum(n - x, 1e-300)), 1.0)
+        lower = np.where(x > 0, betaincinv(np.maximum(x, 1e-300), n - x + 1.0, alpha / 2.0), 0.0)
+        upper = np.where(x < n, betaincinv(x + 1.0, np.maximum(n - x, 1e-300), 1.0 - alpha / 2.0), 1.0)
     bad = ~(n > 0)
     return np.where(bad, np.nan, lower), np.where(bad, np.nan, upper)
 

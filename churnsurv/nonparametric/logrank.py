@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from churnsurv._validation import check_one_of, param_error
 from churnsurv.data.tenures import _as_list
@@ -501,7 +500,14 @@ def _overall_row(U, V, keep, family, rho, gamma):
     u = U[idx[1:]]
     v = V[np.ix_(idx[1:], idx[1:])]
     stat, dof = _quadratic_form(u, v)
-    return (name, stat, dof, float(stats.chi2.sf(stat, dof)) if dof > 0 else np.nan)
+    return (name, stat, dof, _chi2_sf(stat, dof) if dof > 0 else np.nan)
+
+
+def _chi2_sf(stat, dof) -> float:
+    """Chi-square upper tail, as ``scipy.stats.chi2.sf`` (1 for a statistic below 0) without importing scipy.stats."""
+    from scipy.special import chdtrc
+
+    return float(chdtrc(dof, np.maximum(stat, 0.0)))  # NaN stays NaN
 
 
 def _trend_row(U, V, c, family, rho, gamma):
@@ -511,7 +517,7 @@ def _trend_row(U, V, c, family, rho, gamma):
     if not den > 0:
         return (name, np.nan, 1, np.nan)
     stat = num * num / den
-    return (name, stat, 1, float(stats.chi2.sf(stat, 1)))
+    return (name, stat, 1, _chi2_sf(stat, 1))
 
 
 def _quadratic_form(u: np.ndarray, v: np.ndarray) -> tuple[float, int]:

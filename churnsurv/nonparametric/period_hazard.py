@@ -10,7 +10,6 @@ import numbers
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from churnsurv._base import BaseEstimator
 from churnsurv._validation import check_conf_level, check_is_fitted, check_one_of, param_error
@@ -125,7 +124,9 @@ def _rate_ratio(d1, e1, d0, e0, conf_level: float):
         with np.errstate(divide="ignore"):
             lo = float(lo_p / (1.0 - lo_p) * e0 / e1)
             hi = float(hi_p / (1.0 - hi_p) * e0 / e1) if hi_p < 1 else np.inf
-        p = float(stats.binomtest(x, total, e1 / (e1 + e0)).pvalue)
+        from scipy.stats import binomtest  # scipy.stats is slow to import: only when an exact test is run
+
+        p = float(binomtest(x, total, e1 / (e1 + e0)).pvalue)
         return ratio, lo, hi, p, "exact"
     with np.errstate(divide="ignore", invalid="ignore"):
         se = np.sqrt(1.0 / d1 + 1.0 / d0)

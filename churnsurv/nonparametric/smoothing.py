@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from churnsurv._base import BaseEstimator
 from churnsurv._validation import check_conf_level, check_is_fitted, check_one_of, find_stack_level, param_error
@@ -328,7 +327,9 @@ class SmoothedHazard(BaseEstimator):
         owner = type(self).__name__
         kernel = _check_kernel(self.kernel, owner)
         check_one_of(self.boundary, "boundary", owner, BOUNDARIES)
-        z = stats.norm.ppf(0.5 + check_conf_level(self.conf_level, owner) / 2)
+        from scipy.special import ndtri  # the normal quantile; scipy loads on first use
+
+        z = ndtri(0.5 + check_conf_level(self.conf_level, owner) / 2)
         bw = _check_bandwidth(self.bandwidth, owner)
         grid = _check_grid(self.grid, owner)
         trange = _check_time_range(self.time_range, owner)

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.ticker import MultipleLocator
 
 from churnsurv.plotting.palette import segment_colors
 from churnsurv._validation import param_error
 from churnsurv.exceptions import NotFittedError
+
+if TYPE_CHECKING:  # matplotlib loads on the first plot, not on `import churnsurv`
+    from matplotlib.axes import Axes
 
 #: Columns of churnsurv result tables; any other column is a segment column.
 RESULT_COLUMNS = frozenset(
@@ -178,6 +179,9 @@ def _check_step_kw(step_kw: dict, owner: str) -> dict:
 
 
 def _axes(ax, owner: str) -> Axes:
+    import matplotlib.pyplot as plt
+    from matplotlib.axes import Axes
+
     if ax is None:
         _, ax = plt.subplots(layout="constrained")
         return ax
@@ -222,6 +226,8 @@ def _set_time_ticks(ax: Axes, unit: str, t_max: float) -> None:
     """Ticks at whole years (or 1, 3, 6 months) on a tenure axis in months."""
     if unit != "month" or not np.isfinite(t_max) or t_max <= 0:
         return
+    from matplotlib.ticker import MultipleLocator
+
     base = next((b for b in (1, 2, 3, 6, 12, 24, 36, 60, 120, 240) if t_max / b <= 8), 480)
     ax.xaxis.set_major_locator(MultipleLocator(base))
 

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
 from churnsurv.plotting.palette import OKABE_ITO, cause_colors, check_color_mapping
 from churnsurv.plotting._common import (
@@ -42,6 +38,9 @@ from churnsurv.plotting._common import (
 )
 from churnsurv._validation import check_one_of, param_error
 from churnsurv.data.causes import DEFAULT_TAXONOMY
+
+if TYPE_CHECKING:  # matplotlib loads on the first plot, not on `import churnsurv`
+    from matplotlib.axes import Axes
 
 _FOREST_MARKERS = ("o", "s", "D", "^", "v", "P", "X")
 
@@ -249,6 +248,8 @@ def plot_cumulative_incidence(
     >>> [t.get_text() for t in ax.get_legend().get_texts()]
     ['Price', 'Competitor']
     """
+    from matplotlib.patches import Patch
+
     owner = "plot_cumulative_incidence"
     frame, est = _table(result, "cumulative_incidence_", owner)
     _require(frame, ["cause", "time", "estimate"], "cumulative incidence table")
@@ -456,6 +457,10 @@ def plot_cumulative_incidence_grid(
     >>> [ax.get_title() for ax in axes]
     ['Monthly', 'Yearly']
     """
+    import matplotlib.pyplot as plt
+    from matplotlib.axes import Axes
+    from matplotlib.patches import Patch
+
     owner = "plot_cumulative_incidence_grid"
     frame, est = _table(result, "cumulative_incidence_", owner)
     _require(frame, ["cause", "time", "estimate"], "cumulative incidence table")
@@ -587,6 +592,9 @@ def plot_cause_reduction(
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['Monthly', 'Yearly']
     """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     owner = "plot_cause_reduction"
     check_one_of(kind, "kind", owner, ("gain", "survival"))
     attr = "summary" if kind == "gain" else "survival"
@@ -743,6 +751,8 @@ def plot_forest(
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['Fiber optic', 'Senior']
     """
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
+
     owner = "plot_forest"
     frame, _ = _table(table, "hazard_ratios_", owner, param="table")
     _require(frame, ["term", "estimate"], "hazard ratio table")

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.lines import Line2D
 
 from churnsurv.plotting.palette import cause_colors, check_color_mapping
 from churnsurv.plotting._common import (
@@ -39,6 +38,9 @@ from churnsurv.plotting._common import (
 from churnsurv._validation import check_one_of, param_error
 from churnsurv.plotting.survival import HONEST_COLUMNS
 from churnsurv.data.causes import DEFAULT_TAXONOMY
+
+if TYPE_CHECKING:  # matplotlib loads on the first plot, not on `import churnsurv`
+    from matplotlib.axes import Axes
 
 
 # --------------------------------------------------------------------------- #
@@ -342,6 +344,8 @@ def plot_hazard(
     ax.set_ylabel(_hazard_label(unit))
     handles = None
     if s_frame is not None and r_frame is not None:
+        from matplotlib.lines import Line2D
+
         handles, _ = ax.get_legend_handles_labels()
         handles.append(Line2D([], [], linestyle="none", marker="o", markersize=3.5, color="0.35",
                               label=f"Per-{_UNITS[unit][0][:-1] if unit in _UNITS else unit} estimate"))  # fmt: skip

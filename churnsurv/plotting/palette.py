@@ -22,8 +22,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-import matplotlib.colors as mcolors
-
 __all__ = [
     "CAUSE_COLORS",
     "OKABE_ITO",
@@ -81,6 +79,8 @@ def _natural_key(label: str):
 
 
 def _check_color(value, owner: str, key) -> str:
+    import matplotlib.colors as mcolors  # here, not at the top: `import churnsurv` stays cheap
+
     if not mcolors.is_color_like(value):
         raise ValueError(
             f"The colour given to {key!r} in {owner} is not a matplotlib colour. Got {value!r} instead; "

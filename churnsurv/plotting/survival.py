@@ -8,13 +8,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.font_manager import FontProperties
-from matplotlib.ticker import FuncFormatter
 
 from churnsurv.plotting.palette import check_color_mapping
 from churnsurv.plotting._common import (
@@ -37,6 +34,9 @@ from churnsurv.plotting._common import (
     _unit,
 )
 from churnsurv._validation import check_one_of, param_error
+
+if TYPE_CHECKING:  # matplotlib loads on the first plot, not on `import churnsurv`
+    from matplotlib.axes import Axes
 
 
 # --------------------------------------------------------------------------- #
@@ -437,6 +437,8 @@ def plot_loglog(
         ylim=None, ci_alpha=0.2, legend=legend, legend_loc=legend_loc, step_kw=step_kw,
         transform=_loglog_transform, log_time=True,
     )  # fmt: skip
+    from matplotlib.ticker import FuncFormatter
+
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     return ax
 
@@ -549,6 +551,10 @@ def add_at_risk_table(
     >>> [t.get_text() for t in ax.texts][-3:]
     ['10', '10', '6']
     """
+    import matplotlib.pyplot as plt
+    from matplotlib.axes import Axes
+    from matplotlib.font_manager import FontProperties
+
     owner = "add_at_risk_table"
     if not isinstance(ax, Axes):
         raise TypeError(f"The 'ax' parameter of {owner} must be a matplotlib Axes. Got {type(ax).__name__}.")

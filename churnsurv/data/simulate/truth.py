@@ -11,7 +11,6 @@ from __future__ import annotations
 from functools import cached_property
 
 import numpy as np
-from scipy.special import logsumexp, softmax
 
 from churnsurv.data.simulate._checks import _check_real, _param_error, _reshape, _times
 from churnsurv.data.simulate.hazard import ChurnScenario, Hazard
@@ -292,6 +291,8 @@ class ChurnTruth:
         return self._log_pi - np.column_stack([m.H(t) for m in self._models.values()])
 
     def _pop_hazard_matrix(self, t):
+        from scipy.special import softmax  # scipy loads on first use, not on `import churnsurv`
+
         w = softmax(self._log_weights(t), axis=1)
         return sum(w[:, [i]] * m.h_matrix(t) for i, m in enumerate(self._models.values()))
 
@@ -325,6 +326,8 @@ class ChurnTruth:
         model = self._segment(segment, owner)
         if model is not None:
             return _reshape(model.survival(t), shape)
+        from scipy.special import logsumexp
+
         return _reshape(np.exp(logsumexp(self._log_weights(t), axis=1)), shape)
 
     def cumulative_hazard(self, t, segment=None, cause=None):
@@ -348,6 +351,8 @@ class ChurnTruth:
         owner = "ChurnTruth.cumulative_hazard"
         t, shape = _times(t, "t", owner)
         model, k = self._segment(segment, owner), self._cause(cause, owner)
+        from scipy.special import logsumexp
+
         if model is not None:
             out = model.H(t) if k is None else model.hazards[k]._H(t)
         elif k is None:
