@@ -43,6 +43,11 @@ from churnsurv.exceptions import (
 from churnsurv.lifetable import LifeTable, as_life_table, life_table, life_table_duckdb
 from churnsurv.models import CauseSpecificCox
 from churnsurv.nonparametric import (
+    CalendarChurn,
+    CohortRetention,
+    calendar_churn,
+    cohort_retention,
+    poisson_rate_interval,
     DiscreteHazard,
     KaplanMeier,
     NelsonAalen,
@@ -68,7 +73,9 @@ from churnsurv.value import (
 from churnsurv.plotting import (
     add_at_risk_table,
     cause_colors,
+    plot_calendar_churn,
     plot_cause_reduction,
+    plot_cohort_retention,
     plot_cumulative_hazard,
     plot_cumulative_incidence,
     plot_cumulative_incidence_grid,
@@ -84,6 +91,13 @@ from churnsurv.plotting import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "plot_cohort_retention",
+    "plot_calendar_churn",
+    "poisson_rate_interval",
+    "cohort_retention",
+    "calendar_churn",
+    "CohortRetention",
+    "CalendarChurn",
     "DEFAULT_TAXONOMY",
     "AalenJohansen",
     "CauseMap",

@@ -31,6 +31,7 @@ from churnsurv.plotting.palette import (
     segment_colors,
     set_segment_colors,
 )
+from churnsurv.plotting.cohorts import plot_calendar_churn, plot_cohort_retention
 from churnsurv.plotting.competing import (
     plot_cause_reduction,
     plot_cumulative_incidence,
@@ -46,7 +47,9 @@ __all__ = [
     "add_at_risk_table",
     "cause_colors",
     "plot_cumulative_hazard",
+    "plot_calendar_churn",
     "plot_cause_reduction",
+    "plot_cohort_retention",
     "plot_cumulative_incidence",
     "plot_cumulative_incidence_grid",
     "plot_forest",

@@ -10,14 +10,12 @@ result of :func:`~churnsurv.nonparametric.cohorts.cohort_retention` or
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from collections.abc import Mapping
 
-import matplotlib as mpl
-import matplotlib.colors as mcolors
-import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
 
 from churnsurv._validation import param_error
 from churnsurv.plotting._common import (
@@ -37,8 +35,12 @@ __all__ = ["plot_calendar_churn", "plot_cohort_retention"]
 
 def _ordered_colors(labels, cmap, owner: str, lo: float = 0.0, hi: float = 0.85) -> dict[str, str]:
     """``{label: colour}`` sampled evenly from an ordered colour map (the light end left out: it fades on white)."""
+    import matplotlib.colors as mcolors
+
     if isinstance(cmap, str):
         try:
+            import matplotlib as mpl
+
             cmap = mpl.colormaps[cmap]
         except KeyError as err:
             raise param_error("cmap", owner, "a matplotlib colour map or its name, e.g. 'viridis'", cmap) from err
@@ -48,6 +50,9 @@ def _ordered_colors(labels, cmap, owner: str, lo: float = 0.0, hi: float = 0.85)
     k = len(labels)
     pos = np.linspace(lo, hi, k) if k > 1 else np.array([lo])
     return {lab: mcolors.to_hex(cmap(p)) for lab, p in zip(labels, pos, strict=True)}
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 
 def plot_cohort_retention(
@@ -232,6 +237,9 @@ def plot_calendar_churn(
     >>> ax.get_ylabel()
     'Churn rate (defections per customer-month)'
     """
+    import matplotlib.colors as mcolors
+    import matplotlib.dates as mdates
+
     owner = "plot_calendar_churn"
     overall_frame, banded, est = _calendar_tables(result, owner)
     ci = _check_bool(ci, "ci", owner)
