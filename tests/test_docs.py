@@ -26,7 +26,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 REFERENCE_PAGES = ["data/tenures", "data/causes", "data/datasets", "data/simulate", "lifetable/table",
-                   "lifetable/duckdb", "nonparametric/survival", "nonparametric/smoothing", "nonparametric/logrank", "nonparametric/cohorts",
+                   "lifetable/duckdb", "nonparametric/survival", "nonparametric/smoothing", "nonparametric/logrank",
+                   "nonparametric/cohorts",
                    "competing/incidence", "competing/finegray", "models/cox", "value/value", "plotting/plotting",
                    "report/reporting", "exceptions", "cli"]
 NOTEBOOKS = ["01_segments", "02_causes"]
