@@ -445,7 +445,8 @@ class KaplanMeier(BaseEstimator):
         -------
         pandas.DataFrame
             ``[*by, n_customers, n_events, n_censored, n_truncated, median, median_ci_lower, median_ci_upper,
-            tau, rmst, rmst_std_error, survival_<t>..., note]``; ``n_truncated`` counts customers entering after
+            max_follow_up, tau, rmst, rmst_std_error, survival_<t>..., note]`` (``max_follow_up``: the segment's
+            last exit time, the bound of a median "not reached"); ``n_truncated`` counts customers entering after
             time 0 (left truncation); counts are weighted. ``attrs`` holds ``conf_level``, ``conf_type`` and
             ``time_unit``.
         """
@@ -464,6 +465,11 @@ class KaplanMeier(BaseEstimator):
         out["median"] = med["estimate"].to_numpy()
         out["median_ci_lower"] = med["ci_lower"].to_numpy()
         out["median_ci_upper"] = med["ci_upper"].to_numpy()
+        # the last exit or event time of each segment: a median "not reached" is "not reached (> max_follow_up)"
+        exits = np.where((c.n_events + c.n_censored) > 0, c.time, -np.inf)
+        last = np.full(c.n_groups, -np.inf)
+        np.maximum.at(last, c.gcode, exits)
+        out["max_follow_up"] = np.where(np.isfinite(last), last, np.nan)
         est, se = _rmst_arrays(c, self._surv, self._greenwood, tau)
         _warn_rmst(owner, c, self._z, self._min_at_risk, [tau], se)
         out["tau"] = tau

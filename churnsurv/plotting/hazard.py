@@ -316,9 +316,17 @@ def plot_hazard(
         name = names.get(label, label)
         legend_name = f"_raw: {name}" if s_frame is not None else name
         low = _low_mask(rows, min_at_risk, low_risk)
-        ax.plot(t, np.where(low, np.nan, y), linestyle="none" if s_frame is not None else "-", linewidth=0.8,
-                marker="o", markersize=3.5, alpha=0.75 if s_frame is not None else 1.0, color=colour,
-                label=legend_name, zorder=1.9)  # fmt: skip
+        if s_frame is not None and "n_at_risk" in rows.columns:
+            # points over a smoothed curve: their area grows with the customers at risk, so a rate resting on a
+            # few customers catches the eye less than one resting on thousands
+            n = rows["n_at_risk"].to_numpy(float)
+            size = 4.0 + 40.0 * np.sqrt(np.clip(n, 0, None) / max(np.nanmax(n), 1.0))
+            ax.scatter(t[~low], y[~low], s=size[~low], alpha=0.6, color=colour, edgecolors="none",
+                       label=legend_name, zorder=1.9)  # fmt: skip
+        else:
+            ax.plot(t, np.where(low, np.nan, y), linestyle="none" if s_frame is not None else "-", linewidth=0.8,
+                    marker="o", markersize=3.5, alpha=0.75 if s_frame is not None else 1.0, color=colour,
+                    label=legend_name, zorder=1.9)  # fmt: skip
         if low.any() and low_risk == "dashed":
             ax.plot(t[low], y[low], linestyle="none", marker="o", markersize=3.5, markerfacecolor="none",
                     alpha=0.4, color=colour, label=f"_raw_below_min_at_risk: {name}", zorder=1.8)  # fmt: skip
@@ -348,7 +356,8 @@ def plot_hazard(
 
         handles, _ = ax.get_legend_handles_labels()
         handles.append(Line2D([], [], linestyle="none", marker="o", markersize=3.5, color="0.35",
-                              label=f"Per-{_UNITS[unit][0][:-1] if unit in _UNITS else unit} estimate"))  # fmt: skip
+                              label=f"Per-{_UNITS[unit][0][:-1] if unit in _UNITS else unit} estimate "
+                                    "(area: customers at risk)"))  # fmt: skip
     show_legend = legend and (bool(by) or by_cause or (show_bandwidth and bool(bws)) or handles is not None)
     legend_title = "Cause" if by_cause else SEGMENT_SEP.join(by)
     _finish(ax, legend=show_legend, legend_loc=legend_loc, legend_title=legend_title, title=title,

@@ -490,8 +490,9 @@ def test_summary():
     km = KaplanMeier().fit(df, by="g", entry="entry", **FRAME)
     s = km.summary(times=(1, 3), tau=4)
     assert s.columns.tolist() == ["g", "n_customers", "n_events", "n_censored", "n_truncated", "median",
-                                  "median_ci_lower", "median_ci_upper", "tau", "rmst", "rmst_std_error",
-                                  "survival_1", "survival_3", "note"]
+                                  "median_ci_lower", "median_ci_upper", "max_follow_up", "tau", "rmst",
+                                  "rmst_std_error", "survival_1", "survival_3", "note"]
+    assert s["max_follow_up"].tolist() == [2.0, 6.0]  # each segment's last exit: the bound of a median not reached
     assert s["n_customers"].tolist() == [2, 4] and s["n_truncated"].tolist() == [0, 2]
     assert s["n_events"].tolist() == [1, 3] and s["n_censored"].tolist() == [1, 1]
     r = km.rmst(4)

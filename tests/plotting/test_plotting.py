@@ -455,11 +455,19 @@ def test_hazard_smoothed_lines_raw_points_and_bandwidth_legend(smoothed, raw_haz
     ax = P.plot_hazard(smoothed, raw_hazard)
     texts = legend_texts(ax)
     assert texts[:2] == ["Month-to-Month (bw = 6.0 mo)", "Two Year (bw = 2.5 mo)"]
-    assert texts[2] == "Per-month estimate"
-    points = [ln for ln in ax.get_lines() if ln.get_label().startswith("_raw")]
-    assert len(points) == 2 and all(ln.get_marker() == "o" and ln.get_linestyle() == "None" for ln in points)
+    assert texts[2] == "Per-month estimate (area: customers at risk)"
+    points = [c for c in ax.collections if c.get_label().startswith("_raw")]
+    assert len(points) == 2
+    # the area of a point grows with the customers at risk behind it
+    for pts, (_, rows) in zip(points, raw_hazard.groupby("Contract", sort=True), strict=True):
+        sizes, n = pts.get_sizes(), rows["n_at_risk"].to_numpy(float)
+        if len(n) > 1 and n.max() > n.min():
+            assert sizes[np.argmax(n)] > sizes[np.argmin(n)]
     assert len(bands(ax)) == 2
-    assert colour_of(ax, "_raw: Two Year") == colour_of(ax, "Two Year (bw = 2.5 mo)")
+    from matplotlib.colors import to_hex
+
+    two_year = next(c for c in points if c.get_label() == "_raw: Two Year")
+    assert to_hex(two_year.get_facecolor()[0]) == to_hex(colour_of(ax, "Two Year (bw = 2.5 mo)"))
     assert ax.get_ylim()[0] == 0
 
 
