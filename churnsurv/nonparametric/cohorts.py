@@ -376,7 +376,7 @@ def calendar_churn(frame: pd.DataFrame, *, start: str, end: str, as_of, period: 
     **Tests.** Under a hazard that depends on tenure only, defections given their total follow a multinomial law
     with probabilities proportional to exposure, within each tenure band :math:`j`: the expected count is
     :math:`E_{pj}^{0} = D_j E_{pj} / E_j`. The score tests of the Poisson (piecewise exponential) model
-    :math:`\log\lambda_{pj} = \alpha_j + \beta_p` [2]_ [3]_ are
+    :math:`\log\lambda_{pj} = \alpha_j + \beta_p` [2]_, [3]_ are
 
     * *homogeneity*, :math:`H_0: \beta_p = 0` for all :math:`p`: :math:`U^\top V^- U` with
       :math:`U_p = \sum_j (d_{pj} - E^0_{pj})` and :math:`V = \sum_j D_j(\operatorname{diag} w_j - w_j w_j^\top)`,

@@ -39,9 +39,23 @@ from churnsurv.plotting.competing import (
     plot_forest,
 )
 from churnsurv.plotting.hazard import plot_hazard
+from churnsurv.plotting.value import (
+    plot_leaky_bucket,
+    plot_tornado,
+    plot_value,
+    plot_value_at_risk,
+    plot_value_by_reduction,
+    plot_whale_curve,
+)
 from churnsurv.plotting.survival import add_at_risk_table, plot_cumulative_hazard, plot_loglog, plot_survival
 
 __all__ = [
+    "plot_leaky_bucket",
+    "plot_tornado",
+    "plot_value",
+    "plot_value_at_risk",
+    "plot_value_by_reduction",
+    "plot_whale_curve",
     "CAUSE_COLORS",
     "OKABE_ITO",
     "add_at_risk_table",

@@ -106,6 +106,15 @@ COMMON = dict(cause_mapping=None, ordered_segment=None, pitfall_col=None, focus_
 def notebook_params(case: Case, path: Path, notebook: str, fig_dir: Path) -> dict:
     """The parameters of one notebook for one case (each notebook gets only the names it declares)."""
     params = {**COMMON, **case.params, "data_path": str(path), "fig_dir": str(fig_dir)}
+    if notebook.startswith("03"):
+        keep = {"data_path", "duration_col", "status_col", "event_col", "start_col", "end_col", "as_of",
+                "churned_label", "joined_label", "stayed_label", "snapshot_period", "churn_timing", "cause_col",
+                "cause_mapping", "segment_col", "time_unit", "horizon", "fig_dir", "margin_col", "margin_rate",
+                "discount_rate", "acquisition_cost", "acquisitions", "scenario_cut", "programme_cost", "n_boot",
+                "random_state"}
+        margin = {"small_snapshot": "fee", "segment_without_events": "fee", "durations_no_causes": "monthly_fee",
+                  "young": "monthly_fee"}.get(case.name)
+        return {k: v for k, v in {**params, "margin_col": margin, "n_boot": 50}.items() if k in keep}
     seg01 = {"segment_col", "reference_level", "numeric_covariates", "focus_cause", "reduction"}
     seg02 = {"segment_cols", "ordered_segment", "segment_order", "pitfall_col", "survival_times"}
     drop = seg01 if notebook.startswith("01") else seg02

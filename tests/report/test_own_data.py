@@ -28,7 +28,7 @@ def _notes(fig_dir: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-@pytest.mark.parametrize("notebook", ["01_segments", "02_causes"])
+@pytest.mark.parametrize("notebook", ["01_segments", "02_causes", "03_value"])
 def test_notebook_runs_on_own_file(tmp_path, name, notebook):
     case = CASES[name]
     path = case.write(tmp_path)
@@ -43,6 +43,8 @@ def test_notebook_runs_on_own_file(tmp_path, name, notebook):
         assert f"{len(case.frame):,} customers" in data and f"`{path.name}`" in data
     if name == "durations_no_causes" and notebook == "02_causes":
         assert "No causes of defection in these records" in notes["00_no_causes"]
+    if name == "durations_no_causes" and notebook == "03_value":
+        assert "No causes of defection in these records" in notes["v00_missing"]
     if name == "young":
         assert "passes the follow-up" in notes["00_horizon" if notebook == "01_segments" else "00_horizon_causes"]
     if name == "no_segments" and notebook == "01_segments":
