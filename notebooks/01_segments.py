@@ -44,7 +44,7 @@ pitfall_col = "Offer"  # a column that is tenure in disguise (None to skip the p
 reading = "truncated"  # the reading used for the by-segment curves: "truncated" or "naive"
 time_unit = "month"
 horizon = 24  # restricted mean tenure horizon, in time units
-survival_times = [3, 12, 24]
+survival_times = [3, 6, 12, 24]  # tenures at which retention is shown
 fig_dir = "reports/figures"
 
 # %%
@@ -55,6 +55,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 import churnsurv as cs
+from churnsurv.report.tables import segment_table
 from churnsurv.reporting import save_figure, save_table, save_text, use_style
 
 use_style()
@@ -246,6 +247,22 @@ for col in segment_cols:
 # estimated survival stays above 0.5 over the whole follow-up. The restricted mean tenure within a horizon (RMST)
 # always exists: it is the expected number of periods a customer stays within the horizon, the area under the
 # survival curve (one horizon for every segment).
+
+# %%
+segment_rows = []
+for col in segment_cols:
+    t = segment_table(km[col], times=survival_times, tau=horizon, min_at_risk=min_at_risk)
+    segment_rows.append(t.rename(columns={col: "Level"}).assign(Segment=col))
+segments_view = pd.concat(segment_rows, ignore_index=True)
+segments_view = segments_view[["Segment"] + [c for c in segments_view.columns if c != "Segment"]]
+save_table(segments_view, "03a_segments", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE],
+           caption=f"Retention by segment ({READING}): the share still a customer at "
+                   f"{', '.join(f'{t:g}' for t in survival_times)} {time_unit}s, median tenure and expected tenure "
+                   f"within {horizon:g} {time_unit}s (restricted mean), each with its 95% CI. 'at least' marks a "
+                   "one-sided bound where nobody has left yet; a cell resting on fewer than "
+                   f"{min_at_risk:g} customers at risk, or past a segment's last follow-up, says so instead of "
+                   "giving a number.")
+segments_view
 
 # %%
 summary = pd.concat([

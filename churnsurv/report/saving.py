@@ -205,7 +205,11 @@ def save_figure(
     ``data`` (``path`` and ``sha256`` per input file), ``versions`` (churnsurv,
     python, numpy, pandas, scipy, matplotlib, lifelines), ``files`` (``png``
     and ``svg``, each with ``path`` relative to the manifest and ``sha256``),
-    ``dpi`` and ``size_inches``. The manifest's top-level ``generated_at``
+    ``dpi``, ``size_inches`` and ``legends`` (how many legends were moved off
+    the data, and how many still cover data: 0 unless no free place exists).
+    Before rendering, a legend that covers data is moved to a free inside
+    corner, else just outside the axes (:func:`~churnsurv.plotting.legends.place_legends`).
+    The manifest's top-level ``generated_at``
     (UTC, ISO 8601) is the only value that changes between identical runs.
 
     Examples
@@ -235,7 +239,11 @@ def save_figure(
         "savefig.bbox": "standard",
         "savefig.transparent": False,
     }
+    from churnsurv.plotting.legends import legend_overlaps, place_legends
+
     with mpl.rc_context(rc):
+        moved = place_legends(fig)  # no legend over the data: a free corner, else outside the axes
+        covering = legend_overlaps(fig)
         png = _render_figure(fig, "png", dpi, {"Software": None})
         svg = _render_figure(fig, "svg", dpi, {"Date": None, "Creator": None})
     png_path = _write_bytes(out_dir / f"{name}.png", png)
@@ -249,6 +257,7 @@ def save_figure(
     }
     entry["dpi"] = dpi
     entry["size_inches"] = [round(width, 4), round(height, 4)]
+    entry["legends"] = {"moved": len(moved), "covering_data": len(covering)}
     _record(manifest_path, "figures", entry)
     return png_path
 

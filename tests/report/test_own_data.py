@@ -37,6 +37,9 @@ def test_notebook_runs_on_own_file(tmp_path, name, notebook):
                  notebook_params(case, path, notebook, fig_dir), progress=False)
     notes = _notes(fig_dir)
     text = "\n".join(notes.values())
+    figures = json.loads((fig_dir / "manifest.json").read_text())["figures"]
+    covering = [f["id"] for f in figures if f["legends"]["covering_data"]]
+    assert not covering, f"legends over the data in {covering}"  # issue 10: legends never over the data
     assert "7,043" not in text and "Maven" not in text  # nothing of the bundled file
     if notebook == "01_segments":
         data = notes["00_data"]
