@@ -366,7 +366,7 @@ if claims is not None:
 - **A 5% relative cut** (every hazard x 0.95): value {cl('reichheld_relative_value', '{:+.1f}%')}, equity
   {cl('reichheld_relative_equity', '{:+.1f}%')}. The two cuts are different: say which one is quoted.
 - **Elasticities of firm value** (equity plus future cohorts, {inflow_text}, acquisition cost
-  {acquisition_cost:g}{"" if np.isfinite(c.loc["elasticity_margin", "estimate"]) else "; not computed: " +
+  {acquisition_cost:g}{"" if np.isfinite(c.loc["elasticity_margin", "estimate"]) else "; " +
   c.loc["elasticity_margin", "assumptions"]}): to retention {cl('elasticity_retention', '{:.2f}')}, to margin
   {cl('elasticity_margin', '{:.2f}')}, to acquisition cost {cl('elasticity_acquisition_cost', '{:.2f}')} (% per 1%;
   Gupta, Lehmann & Stuart report about 5, 1 and 0.1).
@@ -374,7 +374,8 @@ if claims is not None:
   "times the acquisition cost, so a retention programme breaks even up to that spend per customer saved (the rule "
   "needs 0.2)" if 'break_even_retention_spend' in c.index else "not computed without an acquisition cost"}.
 - **Whale curve**: {f"{cl('whale_share_80', '{:.0%}')} of customers make 80% of the profit to date; the curve peaks "
-  f"at {cl('whale_peak', '{:.0%}')} of the total profit" if np.isfinite(c.loc['whale_peak', 'estimate']) else
+  f"at {cl('whale_peak', '{:.0%}')} of the total profit" + ("" if np.isfinite(c.loc['whale_peak', 'estimate']) else
+  f" ({c.loc['whale_peak', 'assumptions']})") if np.isfinite(c.loc['whale_share_80', 'estimate']) else
   "not computed, the total profit to date is not positive"}.
 
 Assumptions: {ASSUME}; independent causes; saved customers take the survivors' future (an upper estimate under

@@ -154,7 +154,25 @@ def _values(curve: _Curve, tail: _Tail, t0: np.ndarray, *, v: float, delta: int,
             tail_sum = first * np.where(n_terms > 0, geo, 0.0)
         else:
             tail_sum = _numeric_tail(first, rv, k1, n_terms, t0, period, margin_fn)
-    return data * scale, tail_sum * scale
+    data, tail_sum = data * scale, tail_sum * scale
+    if conditional and curve.n_at_risk is not None and curve.n_events is not None:
+        # S(t0) = 0 inside the data: the curve reached 0 (everyone at risk left at once) before customers who
+        # entered later (left truncation). The ratio S(t0 + u) / S(t0) is 0/0 there, but the hazards after t0 are
+        # estimated: restart the product limit after t0, prod_{t0 < s <= t0 + u} (1 - d(s) / n(s)).
+        for t in np.unique(t0[(den <= 0) & ~beyond]):
+            rows = t0 == t
+            after = curve.time > t * (1 + _TIME_EPS) + _TIME_EPS
+            n, d = curve.n_at_risk[after], curve.n_events[after]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                h = np.where(n > 0, d / n, 0.0)
+            if after.any():
+                restarted = _Curve(time=curve.time[after], surv=np.cumprod(1.0 - h), n_at_risk=n, n_events=d)
+            else:  # at the last time: only the tail is left, from S = 1 at t0
+                restarted = _Curve(time=np.array([t]), surv=np.array([1.0]))
+            dr, tr = _values(restarted, tail, t0[rows], v=v, delta=delta, u0=u0, n_periods=n_periods, period=period,
+                             margin_fn=margin_fn, conditional=False)
+            data[rows], tail_sum[rows] = dr, tr
+    return data, tail_sum
 
 
 def _numeric_tail(first, rv, k1, n_terms, t0, period, margin_fn) -> np.ndarray:

@@ -635,8 +635,26 @@ def retention_claims(source, *, margin, discount_rate: float, acquisition_cost: 
     wc = whale_curve(src.tenures, margin=margin, margin_rate=margin_rate, acquisition_cost=k_cost, period=period,
                      n_boot=n_boot, conf_level=conf_level, random_state=random_state)
     ws = wc.summary.set_index("statistic")
+    # rows that are identities of the inputs, not findings: say so instead of printing "1.00 (1.00-1.00)"
+    identity = {}
+    if k_cost == 0 or acq is None:
+        why = "no acquisition cost" if k_cost == 0 else "no acquisitions given"
+        identity["elasticity_margin"] = (f"not computed: with {why}, firm value is proportional to margin, so the "
+                                         "elasticity is 1 by definition; give acquisition_cost and acquisitions")
+        identity["elasticity_acquisition_cost"] = (f"not computed: with {why}, acquisition costs do not enter firm "
+                                                   "value (elasticity 0 by definition); give acquisition_cost and "
+                                                   "acquisitions")
+    if float(ws.loc["share_unprofitable", "estimate"]) == 0.0:
+        identity["whale_peak"] = ("not computed: no customer has a negative profit to date (acquisition cost "
+                                  f"{k_cost:g}), so the curve peaks at 100% of the profit by construction; give "
+                                  "acquisition_cost")
     out = []
     for claim, (est, reps) in rows.items():
+        if claim in identity:
+            row = _claim_row(claim, np.nan, np.nan, np.nan, np.nan, st, k_cost, acq)
+            row["assumptions"] = identity[claim]
+            out.append(row)
+            continue
         se, lo, hi = (_percentile(np.asarray(reps)[None, :], conf_level) if reps is not None
                       else (np.full(1, np.nan),) * 3)
         row = _claim_row(claim, est, se[0], lo[0], hi[0], st, k_cost, acq)
@@ -646,6 +664,11 @@ def retention_claims(source, *, margin, discount_rate: float, acquisition_cost: 
         out.append(row)
     for claim, stat in (("whale_share_80", "share_for_80pct"), ("whale_peak", "peak")):
         r = ws.loc[stat]
+        if claim in identity:
+            row = _claim_row(claim, np.nan, np.nan, np.nan, np.nan, st, k_cost, acq)
+            row["assumptions"] = identity[claim]
+            out.append(row)
+            continue
         out.append(_claim_row(claim, r["estimate"], r["std_error"], r["ci_lower"], r["ci_upper"], st, k_cost, acq))
     table = pd.DataFrame(out)
     table.attrs.update(st.attrs(), conf_level=conf_level, n_boot=n_boot, time_unit=src.time_unit,

@@ -124,8 +124,19 @@ def test_claims_table(maven):
 def test_claims_without_acquisitions(maven):
     c = retention_claims(maven, acquisition_cost=300, n_boot=0, **MAVEN).set_index("claim")
     assert "steady_state_base" not in c.index
-    assert c.loc["elasticity_margin", "estimate"] == pytest.approx(1.0, rel=1e-12)
-    assert c.loc["elasticity_acquisition_cost", "estimate"] == 0.0
+    # identities of the inputs (1 and 0 by definition) are said to be not computed, not shown as 1.00 (1.00-1.00)
+    for claim in ("elasticity_margin", "elasticity_acquisition_cost"):
+        assert np.isnan(c.loc[claim, "estimate"]) and np.isnan(c.loc[claim, "ci_lower"])
+        assert c.loc[claim, "assumptions"].startswith("not computed: with no acquisitions given")
+
+
+def test_whale_peak_without_unprofitable_customers_is_not_computed():
+    frame = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6], "e": [1, 0, 1, 0, 1, 0], "m": [10.0, 20, 30, 40, 50, 60]})
+    c = retention_claims(frame, margin="m", discount_rate=0.01, n_boot=0, duration="t", event="e",
+                         values=["m"]).set_index("claim")
+    assert np.isnan(c.loc["whale_peak", "estimate"])
+    assert "peaks at 100% of the profit by construction" in c.loc["whale_peak", "assumptions"]
+    assert np.isfinite(c.loc["whale_share_80", "estimate"])
     with pytest.raises(ValueError, match="'discount_rate' parameter of retention_claims"):
         retention_claims(maven, acquisition_cost=300, n_boot=0, **{**MAVEN, "discount_rate": 0.0})
 

@@ -141,3 +141,23 @@ def test_docstring_examples_run():
         warnings.simplefilter("ignore")
         result = doctest.testmod(residual_module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_curve_that_reaches_zero_before_later_entrants_restarts_after_their_tenure():
+    """Left truncation: everyone at risk at month 2 leaves, so S(t) = 0 from then on, yet customers who entered at
+    month 3 are still here. Their residual value uses the hazards after their tenure, not 0/0."""
+    import warnings
+
+    frame = pd.DataFrame({"entry": [0, 0, 3, 3, 3, 3, 3, 3], "exit": [2, 2, 5, 6, 6, 7, 8, 8],
+                          "e": [1, 1, 1, 0, 1, 0, 1, 0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = residual_value(frame, margin=10, discount_rate=0.01, duration="exit", event="e", entry="entry",
+                           tail="none")
+        ce = customer_equity(frame, margin=10, discount_rate=0.01, duration="exit", event="e", entry="entry",
+                             n_boot=0, tail="none")
+    r = r.set_index("tenure")
+    assert np.isfinite(r["estimate"]).all()
+    # after month 6: nobody leaves at 7 (3 at risk), 1 of 2 at 8; payments at 6, 7 and 8 (start of period)
+    assert r.loc[6.0, "data_value"] == pytest.approx(10 * (1 + 1 / 1.01 + 0.5 / 1.01 ** 2), rel=1e-12)
+    assert float(ce["estimate"].iloc[0]) == pytest.approx(r["estimate"].sum(), rel=1e-12)
