@@ -159,7 +159,11 @@ def _values(curve: _Curve, tail: _Tail, t0: np.ndarray, *, v: float, delta: int,
         # S(t0) = 0 inside the data: the curve reached 0 (everyone at risk left at once) before customers who
         # entered later (left truncation). The ratio S(t0 + u) / S(t0) is 0/0 there, but the hazards after t0 are
         # estimated: restart the product limit after t0, prod_{t0 < s <= t0 + u} (1 - d(s) / n(s)).
-        for t in np.unique(t0[(den <= 0) & ~beyond]):
+        # Only where the curve was already 0 just before t0: a curve that falls to 0 at t0 itself (the last
+        # customers at risk all leave then) leaves no survivor's future, as before.
+        before = np.searchsorted(curve.time, t0 * (1 - _TIME_EPS) - _TIME_EPS, side="left") - 1
+        s_before = np.where(before < 0, 1.0, curve.surv[np.clip(before, 0, None)])
+        for t in np.unique(t0[(den <= 0) & (s_before <= 0) & ~beyond]):
             rows = t0 == t
             after = curve.time > t * (1 + _TIME_EPS) + _TIME_EPS
             n, d = curve.n_at_risk[after], curve.n_events[after]
