@@ -52,11 +52,12 @@ class _Curve:
 class _Tail:
     """How the curve continues beyond ``tau``: ``S(tau + x) = S(tau) * retention ** (x / p)`` (0 when stopped)."""
 
-    kind: str  # "none", "constant" or "geometric"
-    retention: float  # per period; 0.0 for "none"
+    kind: str  # "none", "constant", "geometric" or "model"
+    retention: float  # per period; 0.0 for "none"; a model's mean retention over its first tail_periods
     n_events: float = np.nan  # "constant": defections in the fitting window
     exposure: float = np.nan  # "constant": customer-periods at risk in the window
-    method: str = ""  # "counts" (events / exposure) or "curve" (the curve's average over the window)
+    method: str = ""  # "counts" (events / exposure), "curve" (the curve's average over the window), or the family
+    model: object = None  # "model": a fitted TailModel (churnsurv.value._tail_models), S(tau) S_m(t) / S_m(tau)
 
 
 def _constant_tail(curve: _Curve, tail_periods: float, period: float) -> _Tail:
@@ -117,8 +118,13 @@ def _values(curve: _Curve, tail: _Tail, t0: np.ndarray, *, v: float, delta: int,
     if conditional:
         # S(t0); beyond tau (a bootstrap replicate ending early) the tail's S(tau) r^((t0 - tau)/p)
         r_tail = tail.retention if tail.kind != "none" and np.isfinite(tail.retention) else 0.0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            den = np.where(beyond, curve.surv_tau * r_tail ** np.maximum((t0 - tau) / period, 0.0), curve.at(t0))
+        with np.errstate(invalid="ignore", divide="ignore", under="ignore"):
+            if tail.kind == "model":
+                ls = tail.model.log_surv
+                far = curve.surv_tau * np.exp(ls(np.maximum(t0, tau)) - ls(np.array([tau]))[0])
+            else:
+                far = curve.surv_tau * r_tail ** np.maximum((t0 - tau) / period, 0.0)
+            den = np.where(beyond, far, curve.at(t0))
     with np.errstate(invalid="ignore", divide="ignore"):
         # nothing left to value beyond the end of a stopped curve: 0, not 0/0
         scale = np.where(den > 0, 1.0 / den, np.where(beyond, 0.0, np.nan))
@@ -138,7 +144,13 @@ def _values(curve: _Curve, tail: _Tail, t0: np.ndarray, *, v: float, delta: int,
     # tail part: u in [k1, N)
     tail_sum = np.zeros(len(t0))
     r = tail.retention
-    if tail.kind != "none" and curve.surv_tau > 0 and r > 0:
+    if tail.kind == "model":
+        from churnsurv.value._tail_models import model_tail_sum
+
+        n_left = (n_periods - k1).astype(float) if np.isfinite(n_periods) else np.full(len(t0), np.inf)
+        tail_sum = model_tail_sum(tail.model.log_surv, curve.surv_tau, tau, t0, k1, n_left, v, delta, period,
+                                  margin_fn, _MAX_TAIL_TERMS)
+    elif tail.kind != "none" and curve.surv_tau > 0 and r > 0:
         rv = r * v
         n_terms = n_periods - k1  # per t0, may be inf
         # first tail term: S(tau) r^((t0 + k1 p - tau)/p) v^(k1 + delta)

@@ -33,7 +33,10 @@ from churnsurv.value._sources import (
 
 __all__ = ["lifetime_value", "lifetime_value_range"]
 
-TAILS = ("constant", "geometric", "none", "stop")
+#: Model families a tail can be fitted from (churnsurv.value._tail_models): value functions that only support the
+#: constant and geometric tails refuse them with a named error.
+MODEL_TAILS = ("exponential", "weibull", "lognormal", "loglogistic", "sbg", "bdw", "cure")
+TAILS = ("constant", "geometric", "none", "stop", *MODEL_TAILS)
 TIMINGS = ("start", "end")
 
 
@@ -62,13 +65,13 @@ class _Settings:
 
 
 def _settings(owner, *, discount_rate, horizon, tail, tail_periods, retention, timing, first_period,
-              period) -> _Settings:
+              period, model_tails: bool = False) -> _Settings:
     d = _check_real(discount_rate, "discount_rate", owner, low=0.0, expected="a float >= 0 (per period)")
     p = _check_real(period, "period", owner, low=0.0, low_open=True, expected="a float > 0 (in the time unit)")
     if horizon is not None:
         horizon = _check_real(horizon, "horizon", owner, low=0.0, low_open=True,
                               expected="None (infinite) or a float > 0 (in the time unit)")
-    check_one_of(tail, "tail", owner, TAILS)
+    check_one_of(tail, "tail", owner, TAILS if model_tails else TAILS[:4])
     check_one_of(timing, "timing", owner, TIMINGS)
     if not isinstance(first_period, (bool, np.bool_)):
         raise param_error("first_period", owner, "a bool", first_period, type_error=True)
@@ -104,6 +107,8 @@ def _tail_for(curve: _Curve, st: _Settings, label: tuple, owner: str, warn: bool
                                   f"a dict without {key!r}")
             r = r[key]
         return _Tail("geometric", float(r))
+    if st.tail in MODEL_TAILS:
+        return _model_tail(curve, st, label, owner, warn)
     tail = _constant_tail(curve, st.tail_periods, st.period)
     if warn and curve.surv_tau > 0:
         name = _segment_name(label)
@@ -117,6 +122,28 @@ def _tail_for(curve: _Curve, st: _Settings, label: tuple, owner: str, warn: bool
                           "rate alone. Widen tail_periods or compare tails with lifetime_value_range.",
                           StatisticalWarning, stacklevel=find_stack_level())
     return tail
+
+
+def _model_tail(curve: _Curve, st: _Settings, label: tuple, owner: str, warn: bool) -> _Tail:
+    """A model family fitted to the curve's counts; its mean per-period retention over ``tail_periods`` is
+    reported as the tail's retention."""
+    from churnsurv.value._tail_models import fit_tail_model
+
+    if curve.n_at_risk is None or curve.n_events is None:
+        raise ValueError(f"{owner}: tail={st.tail!r} is fitted to the numbers at risk and defections, which a plain "
+                         "survival table does not have. Pass the records, a KaplanMeier or a LifeTable, or add "
+                         "n_at_risk and n_events columns.")
+    if curve.surv_tau <= 0:
+        return _Tail("model", 0.0, method=st.tail)
+    model = fit_tail_model(curve.time, curve.n_at_risk, curve.n_events, st.tail, st.period)
+    if warn and not model.converged:
+        warnings.warn(f"{owner}: the {st.tail} tail of segment {_segment_name(label)} did not converge; its value is "
+                      "unreliable.", StatisticalWarning, stacklevel=find_stack_level())
+    k = st.tail_periods
+    tau = curve.tau
+    ls = model.log_surv(np.array([tau, tau + k * st.period]))
+    retention = float(np.exp((ls[1] - ls[0]) / k))
+    return _Tail("model", retention, float(np.sum(curve.n_events)), np.nan, st.tail, model)
 
 
 def _one_value(curve: _Curve, tail: _Tail, margin: _Margin, st: _Settings) -> tuple[float, float]:
@@ -354,8 +381,9 @@ def lifetime_value(source, *, margin, discount_rate: float, by=None, horizon: fl
     2        Two Year  18.422  1163.042       0.242           0.989
     """
     owner = "lifetime_value"
-    st = _settings(owner, discount_rate=discount_rate, horizon=horizon, tail=tail, tail_periods=tail_periods,
-                   retention=retention, timing=timing, first_period=first_period, period=period)
+    st = _settings(owner, discount_rate=discount_rate, horizon=horizon, tail=tail, model_tails=True,
+                   tail_periods=tail_periods, retention=retention, timing=timing, first_period=first_period,
+                   period=period)
     n_boot = _check_bootstrap(n_boot, random_state, progress, owner)
     conf_level = check_conf_level(conf_level, owner)
     src = _read_source(source, by, owner, dict(frame_kwargs), value_columns=value_columns(margin))
@@ -370,10 +398,17 @@ def lifetime_value(source, *, margin, discount_rate: float, by=None, horizon: fl
     return out
 
 
-def _tail_specs(tails, retention, tail_periods, owner) -> list[tuple[str, float | None, object]]:
+#: The model families of the default range (the cure model is asked for by name: its share that never leaves can
+#: dominate an undiscounted value).
+DEFAULT_MODEL_TAILS = ("weibull", "lognormal", "loglogistic", "sbg", "bdw")
+
+
+def _tail_specs(tails, retention, tail_periods, owner, has_counts=True) -> list[tuple[str, float | None, object]]:
     if tails is None:
         specs = [("none", None, None)] + [("constant", float(k), None) for k in sorted({6.0, 12.0, 24.0,
                                                                                        float(tail_periods)})]
+        if has_counts:
+            specs += [(name, None, None) for name in DEFAULT_MODEL_TAILS]
         if retention is not None:
             specs.append(("geometric", None, retention))
         return specs
@@ -385,6 +420,8 @@ def _tail_specs(tails, retention, tail_periods, owner) -> list[tuple[str, float 
             specs.append(("none", None, None))
         elif name == "constant":
             specs.append(("constant", float(tail_periods if arg is None else arg), None))
+        elif name in MODEL_TAILS:
+            specs.append((name, None, None))
         else:
             r = retention if arg is None else arg
             if r is None:
@@ -446,8 +483,9 @@ def lifetime_value_range(source, *, margin, discount_rate: float, by=None, horiz
     margins = _margins(margin, margin_rate, src, owner)
     frames = []
     st = None
-    for name, k, r in _tail_specs(tails, retention, tail_periods, owner):
-        st = _settings(owner, discount_rate=discount_rate, horizon=horizon, tail=name,
+    has_counts = all(c.n_at_risk is not None and c.n_events is not None for c in src.curves)
+    for name, k, r in _tail_specs(tails, retention, tail_periods, owner, has_counts):
+        st = _settings(owner, discount_rate=discount_rate, horizon=horizon, tail=name, model_tails=True,
                        tail_periods=k if k is not None else tail_periods, retention=r, timing=timing,
                        first_period=first_period, period=period)
         f = _compute(src, margins, st, owner)

@@ -149,8 +149,9 @@ def residual_value(source, *, margin, discount_rate: float, by=None, horizon: fl
     2   5     6.0    10.000
     """
     owner = "residual_value"
-    st = _settings(owner, discount_rate=discount_rate, horizon=horizon, tail=tail, tail_periods=tail_periods,
-                   retention=retention, timing=timing, first_period=first_period, period=period)
+    st = _settings(owner, discount_rate=discount_rate, horizon=horizon, tail=tail, model_tails=True,
+                   tail_periods=tail_periods, retention=retention, timing=timing, first_period=first_period,
+                   period=period)
     src = _records_source(source, by, owner, frame_kwargs, margin)
     margins = _margins(margin, margin_rate, src, owner)
     out = _residual_table(src, margins, st, owner)
@@ -217,8 +218,9 @@ margin_rate, **frame_kwargs
     2        Two Year     1835.0     904.757       0.757
     """
     owner = "customer_equity"
-    st = _settings(owner, discount_rate=discount_rate, horizon=horizon, tail=tail, tail_periods=tail_periods,
-                   retention=retention, timing=timing, first_period=first_period, period=period)
+    st = _settings(owner, discount_rate=discount_rate, horizon=horizon, tail=tail, model_tails=True,
+                   tail_periods=tail_periods, retention=retention, timing=timing, first_period=first_period,
+                   period=period)
     n_boot = _check_bootstrap(n_boot, random_state, progress, owner)
     conf_level = check_conf_level(conf_level, owner)
     src = _records_source(source, by, owner, frame_kwargs, margin)

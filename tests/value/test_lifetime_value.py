@@ -173,7 +173,8 @@ def test_margins_per_segment_column_and_dict():
 
 def test_range_holds_every_tail(half):
     rng = lifetime_value_range(half, margin=10, discount_rate=0.02, retention=0.8, **FRAME)
-    assert list(rng["tail"]) == ["none", "constant", "constant", "constant", "geometric"]
+    assert list(rng["tail"]) == ["none", "constant", "constant", "constant", "weibull", "lognormal",
+                                 "loglogistic", "sbg", "bdw", "geometric"]
     assert list(rng["tail_periods"].iloc[1:4]) == [6.0, 12.0, 24.0]
     for _, row in rng.iterrows():
         tail = row["tail"]
@@ -182,7 +183,7 @@ def test_range_holds_every_tail(half):
         assert row["estimate"] == pytest.approx(one.loc[0, "estimate"], rel=1e-14)
     assert rng["range_lower"].iloc[0] == rng["estimate"].min()
     assert rng["range_upper"].iloc[0] == rng["estimate"].max()
-    assert rng.loc[0, "estimate"] < rng.loc[4, "estimate"]  # a hard stop is the floor of the range
+    assert rng.loc[0, "estimate"] < rng.loc[9, "estimate"]  # a hard stop is the floor of the range
 
 
 def test_range_by_segment_is_per_segment():
