@@ -185,6 +185,16 @@ class CauseSpecificCox(BaseEstimator):
                                                coef, cph.variance_matrix_.to_numpy(), terms=terms)
                 ph_rows.append(ph.assign(cause=cause))
         self.proportional_hazards_ = _ph_table(ph_rows)
+        # what absolute-risk prediction needs (churnsurv.models.absolute_risk): the design to encode profiles, and
+        # the training arrays for the Breslow/Efron baseline hazards and their influence functions
+        self._design = design
+        self._risk_data = {
+            "x": np.asarray(x, dtype=float), "entry": d["entry"].to_numpy(float), "exit": d["exit"].to_numpy(float),
+            "id": ids, "event": event.copy(),
+            "cause_event": {c: (event if c == "any" else event & (d["cause"].astype(object) == c).to_numpy())
+                            for c in causes},
+            "all_causes": tuple(data.causes) if has_causes else ("any",),
+            "truncated": bool(truncated), "weighted": weighted, "time_unit": data.time_unit}
         self.hazard_ratios_ = pd.concat(rows, ignore_index=True)
         self.lifelines_models_ = models
         self.terms_ = terms
