@@ -99,3 +99,23 @@ def test_a_cure_tail_without_discounting_is_refused_not_summed_forever():
         warnings.simplefilter("ignore")
         with pytest.raises(ValueError, match="does not converge"):
             lifetime_value(frame, margin=1, discount_rate=0.0, tail="cure", duration="t", event="e")
+
+
+@pytest.mark.parametrize("family", ["sbg", "bdw"])
+def test_tail_from_counts_equals_the_cohort_model_on_the_records(family):
+    """The value layer's count-based tail and the models layer's ShiftedBetaGeometric / BetaDiscreteWeibull fitted
+    to the individual (left-truncated, censored) tenures maximise the same likelihood."""
+    from churnsurv.models.beta_geometric import BetaDiscreteWeibull, ShiftedBetaGeometric
+
+    rng = np.random.default_rng(3)
+    n = 5000
+    churn = rng.geometric(rng.beta(0.7, 1.2, n))
+    entry = rng.integers(0, 4, n)
+    keep = churn > entry
+    frame = pd.DataFrame({"en": entry[keep], "t": np.minimum(churn[keep], 9), "e": (churn[keep] <= 9).astype(int)})
+    model = (ShiftedBetaGeometric if family == "sbg" else BetaDiscreteWeibull)().fit(
+        frame, duration="t", event="e", entry="en")
+    tail = fit_tail_model(*_counts(frame, entry="en"), family, 1.0)
+    fitted = model.summary().set_index("parameter")["estimate"]
+    for name, value in tail.params.items():
+        assert value == pytest.approx(fitted[name], rel=1e-5)
