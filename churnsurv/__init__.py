@@ -41,7 +41,27 @@ from churnsurv.exceptions import (
     TenureDataError,
 )
 from churnsurv.lifetable import LifeTable, as_life_table, life_table, life_table_duckdb
-from churnsurv.models import CauseSpecificCox
+from churnsurv.models import (
+    CauseSpecificCox,
+    BetaDiscreteWeibull,
+    CureModel,
+    DiscreteTimeHazard,
+    ParametricSurvival,
+    ShiftedBetaGeometric,
+    brier_score,
+    calibration,
+    cause_specific_risk,
+    compare_parametric,
+    concordance,
+    holdout_split,
+    integrated_brier_score,
+    plot_calibration,
+    plot_cause_specific_risk,
+    plot_projection_error,
+    projection_error,
+    projection_table,
+    time_dependent_auc,
+)
 from churnsurv.nonparametric import (
     CalendarChurn,
     CohortRetention,
@@ -108,6 +128,24 @@ from churnsurv.plotting import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "BetaDiscreteWeibull",
+    "CureModel",
+    "DiscreteTimeHazard",
+    "ParametricSurvival",
+    "ShiftedBetaGeometric",
+    "brier_score",
+    "calibration",
+    "cause_specific_risk",
+    "compare_parametric",
+    "concordance",
+    "holdout_split",
+    "integrated_brier_score",
+    "plot_calibration",
+    "plot_cause_specific_risk",
+    "plot_projection_error",
+    "projection_error",
+    "projection_table",
+    "time_dependent_auc",
     "HETEROGENEITY_CAVEAT",
     "LeakyBucket",
     "RetentionScenario",

@@ -40,6 +40,8 @@ def _frame(seed: int, n: int = 80) -> pd.DataFrame:
 FIRST, SECOND = _frame(0), _frame(1)
 SURV = dict(duration="tenure", event="churned", by="plan")
 CAUSES = dict(duration="tenure", cause="reason")
+PLAIN = dict(duration="tenure", event="churned")
+PROFILE = pd.DataFrame({"x": [0.0], "plan": ["pro"]})
 
 
 @dataclass
@@ -74,6 +76,20 @@ SPECS = [
          {"predict_cumulative_incidence": (pd.DataFrame({"x": [0.0], "plan": ["pro"]}),)}),
     Spec(cs.CauseSpecificCox, {**CAUSES, "covariates": ["x", "plan"]}, {"causes": ["price"], "penalizer": 0.1},
          {"conf_level": 2.0}, {"summary": ()}, ("hazard_ratios_",), {"summary": ()}),
+    Spec(cs.ParametricSurvival, {**PLAIN, "covariates": ["x", "plan"]}, {"family": "lognormal", "conf_level": 0.9},
+         {"family": "no-such-family"}, {"summary": (), "predict_survival": ()}, ("params_", "median_"),
+         {"summary": (), "predict_survival": ()}),
+    Spec(cs.CureModel, {**PLAIN, "covariates": ["x"]}, {"family": "lognormal", "conf_level": 0.9},
+         {"family": "no-such-family"}, {"summary": (), "predict_survival": (), "predict_cure": ()},
+         ("params_", "cured_fraction_"), {"summary": (), "predict_cure": ()}),
+    Spec(cs.ShiftedBetaGeometric, {**PLAIN, "by": "plan"}, {"conf_level": 0.9}, {"conf_level": 2.0},
+         {"summary": (), "predict_survival": ()}, ("params_", "fit_statistics_"),
+         {"summary": (), "predict_survival": ()}),
+    Spec(cs.BetaDiscreteWeibull, PLAIN, {"conf_level": 0.9}, {"conf_level": 2.0},
+         {"summary": (), "predict_survival": ()}, ("params_", "fit_statistics_"), {"summary": ()}),
+    Spec(cs.DiscreteTimeHazard, {**PLAIN, "covariates": ["x", "plan"]}, {"link": "logit", "baseline": "spline"},
+         {"link": "no-such-link"}, {"summary": (), "predict_survival": (PROFILE,)}, ("coef_", "baseline_", "vcov_"),
+         {"summary": (), "predict_survival": (PROFILE,)}),
 ]
 IDS = [s.cls.__name__ for s in SPECS]
 HYPER = pytest.mark.parametrize("spec", SPECS, ids=IDS)
