@@ -43,6 +43,7 @@ from churnsurv.exceptions import (
 from churnsurv.lifetable import LifeTable, as_life_table, life_table, life_table_duckdb
 from churnsurv.models import (
     CauseSpecificCox,
+    CoxPH,
     BetaDiscreteWeibull,
     CureModel,
     DiscreteTimeHazard,
@@ -128,6 +129,7 @@ from churnsurv.plotting import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "CoxPH",
     "BetaDiscreteWeibull",
     "CureModel",
     "DiscreteTimeHazard",

@@ -1,6 +1,7 @@
 """Regression and cohort models of retention, and the metrics that validate their predictions.
 
-* :mod:`~churnsurv.models.cox` (cause-specific Cox models) and :mod:`~churnsurv.models.absolute_risk` (the
+* :mod:`~churnsurv.models.coxph` (the Cox model, all causes or one), :mod:`~churnsurv.models.cox` (cause-specific
+  Cox models for every cause) and :mod:`~churnsurv.models.absolute_risk` (the
   cumulative incidence of each cause for a profile);
 * :mod:`~churnsurv.models.parametric` and :mod:`~churnsurv.models.cure` (parametric families, extrapolation);
 * :mod:`~churnsurv.models.discrete_time` (discrete-time hazard regression from counts);
@@ -13,6 +14,7 @@ lifelines is imported only inside this layer, and never appears in a public sign
 from churnsurv.models.absolute_risk import STILL_CUSTOMER, cause_specific_risk, plot_cause_specific_risk
 from churnsurv.models.beta_geometric import BetaDiscreteWeibull, ShiftedBetaGeometric, projection_table
 from churnsurv.models.cox import CauseSpecificCox
+from churnsurv.models.coxph import CoxPH
 from churnsurv.models.cure import CureModel
 from churnsurv.models.discrete_time import DiscreteTimeHazard
 from churnsurv.models.parametric import ParametricSurvival, compare_parametric
@@ -32,6 +34,7 @@ __all__ = [
     "STILL_CUSTOMER",
     "BetaDiscreteWeibull",
     "CauseSpecificCox",
+    "CoxPH",
     "CureModel",
     "DiscreteTimeHazard",
     "ParametricSurvival",
