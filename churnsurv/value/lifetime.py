@@ -133,8 +133,8 @@ def _model_tail(curve: _Curve, st: _Settings, label: tuple, owner: str, warn: bo
         raise ValueError(f"{owner}: tail={st.tail!r} is fitted to the numbers at risk and defections, which a plain "
                          "survival table does not have. Pass the records, a KaplanMeier or a LifeTable, or add "
                          "n_at_risk and n_events columns.")
-    if curve.surv_tau <= 0:
-        return _Tail("model", 0.0, method=st.tail)
+    if curve.surv_tau <= 0:  # nobody left at the end of the curve: nothing to continue
+        return _Tail("none", 0.0, method=st.tail)
     model = fit_tail_model(curve.time, curve.n_at_risk, curve.n_events, st.tail, st.period)
     if warn and not model.converged:
         warnings.warn(f"{owner}: the {st.tail} tail of segment {_segment_name(label)} did not converge; its value is "

@@ -119,3 +119,9 @@ def test_tail_from_counts_equals_the_cohort_model_on_the_records(family):
     fitted = model.summary().set_index("parameter")["estimate"]
     for name, value in tail.params.items():
         assert value == pytest.approx(fitted[name], rel=1e-5)
+
+
+def test_a_curve_that_ends_at_zero_has_no_model_tail():
+    frame = pd.DataFrame({"t": [1, 2, 3, 4], "e": [1, 1, 0, 1]})
+    v = lifetime_value(frame, margin=1, discount_rate=0.1, tail="weibull", duration="t", event="e")
+    assert float(v["tail_value"].iloc[0]) == 0.0 and np.isfinite(v["estimate"].iloc[0])
