@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import warnings
 from pathlib import Path
 from typing import Annotated
 
+import click
 import pandas as pd
 import typer
 
@@ -16,14 +18,77 @@ from churnsurv.data.tenures import Tenures
 
 app = typer.Typer(
     add_completion=False,
+    pretty_exceptions_show_locals=False,
     no_args_is_help=True,
     help="Survival analysis of customer churn. Run 'churnsurv COMMAND --help' for the options of a command.",
 )
 
 
+_DEBUG_HELP = "Show the full Python traceback of an error instead of churnsurv's one-line message."
+#: Set by --debug (before or after the command name) for the current invocation.
+_STATE = {"debug": False}
+
+
 @app.callback()
-def _root() -> None:
+def _root(debug: Annotated[bool, typer.Option("--debug", help=_DEBUG_HELP)] = False) -> None:
     """Survival analysis of customer churn."""
+    _STATE["debug"] = debug
+
+
+def _foreseen() -> tuple[type[BaseException], ...]:
+    """The errors churnsurv raises on bad input, files or folders: a message, not a traceback."""
+    from churnsurv.report.notebook import NotebookExecutionError
+
+    errors: tuple[type[BaseException], ...] = (TenureDataError, ValueError, TypeError, OSError,
+                                               NotebookExecutionError)
+    try:
+        import yaml
+
+        errors += (yaml.YAMLError,)
+    except ImportError:  # pragma: no cover
+        pass
+    return errors
+
+
+def _message(err: BaseException) -> str:
+    """churnsurv's message; an operating-system error without one as 'reason: path'."""
+    text = str(err)
+    if isinstance(err, OSError) and (not text or text.startswith("[Errno")):
+        names = " -> ".join(repr(str(f)) for f in (err.filename, err.filename2) if f is not None)
+        text = f"{err.strerror or type(err).__name__}: {names}" if names else (err.strerror or type(err).__name__)
+    return text
+
+
+@contextlib.contextmanager
+def _clean_errors(debug: bool = False):
+    """Print a foreseen error as 'error: <message>' (exit code 2; 1 for a failing notebook) unless --debug."""
+    debug = debug or _STATE["debug"]
+    try:
+        yield
+    except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+        raise
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        typer.secho("interrupted", err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=130) from None
+    except _foreseen() as err:
+        if debug:
+            raise
+        from churnsurv.report.notebook import NotebookExecutionError
+
+        typer.secho(f"error: {_message(err)}", err=True, fg=typer.colors.RED)
+        typer.secho("(run again with --debug for the full traceback)", err=True, dim=True)
+        raise typer.Exit(code=1 if isinstance(err, NotebookExecutionError) else 2) from None
+
+
+def _check_choice(value: str, option: str, choices) -> None:
+    if value not in choices:
+        import difflib
+
+        close = difflib.get_close_matches(value, choices, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"{option} must be one of {', '.join(choices)}. Got {value!r}.{hint}")
 
 
 def _bundled_tenures(source: str, truncate: bool, period: float | None, churn_timing: str) -> Tenures:
@@ -31,7 +96,7 @@ def _bundled_tenures(source: str, truncate: bool, period: float | None, churn_ti
         return datasets.load_maven_telco(truncate=truncate, period=period or 3, churn_timing=churn_timing)
     if source == "ibm_telco":
         return datasets.load_ibm_telco(truncate=truncate, period=period, churn_timing=churn_timing)
-    raise typer.BadParameter(f"{source!r} is not a customer table.")
+    raise ValueError(f"{source!r} is a bundled file but not a customer table: use maven_telco or ibm_telco.")
 
 
 @app.command()
@@ -54,28 +119,32 @@ def describe(
     end: Annotated[str | None, typer.Option(help="Defection (cancel) date column; empty for active customers.")] = None,
     as_of: Annotated[str | None, typer.Option(help="The data's cut-off date, e.g. 2024-06-30.")] = None,
     time_unit: Annotated[str, typer.Option(help="month, week, day or year.")] = "month",
+    encoding: Annotated[str | None, typer.Option(
+        help="Text encoding of a CSV file (default UTF-8), e.g. cp1252 for a Windows Excel export.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help=_DEBUG_HELP)] = False,
 ):
     """Print a table per segment: customers, defections by cause, censored, truncated entries, follow-up."""
-    with warnings.catch_warnings(record=True) as caught:
+    with _clean_errors(debug), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ChurnsurvWarning)
-        try:
-            if source in datasets.DATASETS and duration is None:
-                t = _bundled_tenures(source, truncate, period, churn_timing)
-                segs = list(segment or t.segments[:3])
-            else:
-                if duration is None and start is None:
-                    raise typer.BadParameter("--duration (or --start, --end and --as-of) is required for a file.")
-                segs = list(segment or [])
-                t = datasets.read_tenures(source, duration=duration, event=event, entry=entry, status=status,
-                                          start=start, end=end, as_of=as_of,
-                                          period=period, truncate=truncate, churn_timing=churn_timing,
-                                          cause=cause, segments=segs, id=id,
-                                          censored=censored or None, time_unit=time_unit)
-        except FileNotFoundError as err:
-            raise typer.BadParameter(str(err)) from err
-        except (TenureDataError, ValueError, TypeError) as err:  # bad data or options: a message, not a traceback
-            typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
-            raise typer.Exit(code=2) from err
+        _check_choice(time_unit, "--time-unit", ("month", "week", "day", "year"))
+        if churn_timing not in ("middle", "end", "start"):
+            try:
+                churn_timing = float(churn_timing)
+            except ValueError:
+                raise ValueError(f"--churn-timing must be middle, end, start or a fraction of the period in [0, 1]. "
+                                 f"Got {churn_timing!r}.") from None
+        if source in datasets.DATASETS and duration is None and start is None:
+            t = _bundled_tenures(source, truncate, period, churn_timing)
+            segs = list(segment or t.segments[:3])
+        else:
+            if duration is None and start is None:
+                raise ValueError("--duration (or --start, --end and --as-of) is required for a file.")
+            segs = list(segment or [])
+            t = datasets.read_tenures(source, duration=duration, event=event, entry=entry, status=status,
+                                      start=start, end=end, as_of=as_of,
+                                      period=period, truncate=truncate, churn_timing=churn_timing,
+                                      cause=cause, segments=segs, id=id,
+                                      censored=censored or None, time_unit=time_unit, encoding=encoding)
         typer.echo(repr(t))
         if t.truncation is not None:
             typer.echo(str(t.truncation))
@@ -99,12 +168,6 @@ def describe(
 
 def _default_config() -> Path:
     return Path(__file__).resolve().parents[1] / "notebooks" / "report.yaml"
-
-
-def _parse_value(text: str):
-    import yaml
-
-    return yaml.safe_load(text)
 
 
 @app.command()
@@ -133,27 +196,22 @@ def report(
     title: Annotated[str | None, typer.Option(
         help="Report title. Default: the configuration's, or 'Customer churn: <file>' when --param data_path "
              "points the notebooks at your own file.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help=_DEBUG_HELP)] = False,
 ):
     """Run the analysis notebooks with papermill on the bundled data (or yours) and render the report.
 
     Every notebook parameter (data file, column names, horizon...) can be set with --param NAME=VALUE;
-    'churnsurv report --list-params' lists them with their defaults and meanings.
+    'churnsurv report --list-params' lists them with their defaults and meanings. A build writes into a
+    temporary folder inside the output folder and swaps the result in at the end: an interrupted or failed
+    build leaves the previous report as it was.
     """
     from churnsurv import reporting
     from churnsurv.report import html
 
-    path = config or _default_config()
-    if not path.is_file():
-        typer.secho(f"error: No report configuration at {str(path.absolute())!r}.", err=True, fg=typer.colors.RED)
-        raise typer.Exit(code=2)
-    overrides = {}
-    for item in param or []:
-        if "=" not in item:
-            raise typer.BadParameter(f"--param takes NAME=VALUE, got {item!r}.")
-        key, value = item.split("=", 1)
-        overrides[key.strip()] = _parse_value(value)
-    single_file = single_file or pdf
-    try:
+    with _clean_errors(debug):
+        path = config or _default_config()
+        overrides = _parse_params(param or [])
+        single_file = single_file or pdf
         cfg = reporting.load_report_config(path)
         if "data_path" in overrides and overrides["data_path"] not in datasets.DATASETS:
             # the configuration's title and introduction describe its own data, not the user's file
@@ -170,14 +228,8 @@ def report(
         else:
             index = reporting.build_report(cfg, output_dir=output_dir, parameters=overrides,
                                            single_file=single_file)
-    except reporting.NotebookExecutionError as err:
-        typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(code=1) from err
-    except (ValueError, FileNotFoundError) as err:
-        typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(code=2) from err
-    if not no_run:
-        _print_findings(index.parent / "figures" / "manifest.json")
+        if not no_run:
+            _print_findings(index.parent / "figures" / "manifest.json")
     typer.echo(f"Report written to {index}")
     if single_file:
         standalone = index.parent / html.SINGLE_FILE_NAME
@@ -187,6 +239,30 @@ def report(
                 typer.echo(f"PDF written to {html.export_pdf(standalone)}")
             except RuntimeError as err:
                 typer.secho(f"warning: {err}", err=True, fg=typer.colors.YELLOW)
+
+
+def _parse_params(items: list[str]) -> dict:
+    """``NAME=VALUE`` pairs: NAME a Python identifier, VALUE a YAML value."""
+    import yaml
+
+    from churnsurv.report.notebook import check_parameter_names
+
+    overrides = {}
+    for item in items:
+        if "=" not in item:
+            raise ValueError(f"--param takes NAME=VALUE (e.g. -p horizon=24). Got {item!r}.")
+        key, value = item.split("=", 1)
+        key = key.strip()
+        check_parameter_names([key], f"given with --param {item!r}")
+        try:
+            overrides[key] = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+            raise ValueError(
+                f"--param {key}: the value {value!r} is not a YAML value ({problem}). Quote text, e.g. "
+                f"-p {key}=\"'{value}'\"; lists are written [a, b]."
+            ) from err
+    return overrides
 
 
 _OWN_DATA_INTRO = (

@@ -8,15 +8,17 @@ left-truncated reading with ``truncate=True``; see ``data/README.md`` and the us
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from pathlib import Path
 
 import pandas as pd
 
-from churnsurv._validation import check_one_of, param_error
+from churnsurv._validation import check_one_of, data_error, param_error
 from churnsurv.data.causes import CauseMap
 from churnsurv.data.tenures import Tenures
+from churnsurv.exceptions import TenureDataError
 
 __all__ = [
     "DATASETS",
@@ -81,13 +83,35 @@ def load_raw(name: str) -> pd.DataFrame:
     return pd.read_csv(dataset_path(name), keep_default_na=False, na_values=[""])
 
 
-def read_records(source: str | os.PathLike) -> tuple[pd.DataFrame, Path]:
+def read_records(source: str | os.PathLike, *, encoding: str | None = None) -> tuple[pd.DataFrame, Path]:
     """Read customer records from a bundled dataset name or a CSV/Parquet file.
+
+    The file's content, not only its suffix, is checked first, so a wrong file fails with a message that names
+    the file, the problem and the fix: an empty file, an Excel workbook, a Parquet file named ``.csv`` (or a
+    CSV file named ``.parquet``), a damaged Parquet file, a folder, text that is not UTF-8, a CSV file with a
+    header but no rows. A folder of ``.parquet`` files (a partitioned dataset) is read as one table.
+
+    Parameters
+    ----------
+    source : str or path-like
+        A bundled dataset name (see :data:`DATASETS`), a ``.csv`` file (also compressed: ``.csv.gz``, ``.zip``
+        ...), a ``.parquet``/``.pq`` file, or a folder of Parquet files.
+    encoding : str, optional
+        Text encoding of a CSV file. By default UTF-8 (with or without a byte-order mark); when the file is not
+        UTF-8 the error names the first offending byte and the encoding to pass (``"cp1252"`` for most Excel
+        exports on Windows).
 
     Returns
     -------
     (pandas.DataFrame, pathlib.Path)
         The raw records and the file they came from (for checksums in the figure manifest).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``source`` is neither an existing file nor a bundled dataset name.
+    TenureDataError
+        If the file cannot be read as records (the cases above).
     """
     if isinstance(source, str) and source in DATASETS:
         path = dataset_path(source)
@@ -95,10 +119,194 @@ def read_records(source: str | os.PathLike) -> tuple[pd.DataFrame, Path]:
         path = Path(source)
         if not path.exists():
             raise FileNotFoundError(
-                f"{str(source)!r} is neither a file nor a bundled dataset ({', '.join(DATASETS)}).")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(path), path
-    return pd.read_csv(path, keep_default_na=False, na_values=[""]), path
+                f"{str(source)!r} is neither a file nor a bundled dataset ({', '.join(DATASETS)}): tried "
+                f"{str(path.absolute())!r}.")
+    if path.is_dir():
+        frame = _read_parquet_folder(path)
+    elif path.suffix.lower() in _PARQUET_SUFFIXES:
+        frame = _read_parquet_file(path)
+    else:
+        frame = _read_csv_file(path, encoding)
+    if len(frame) == 0:
+        columns = ", ".join(repr(str(c)) for c in frame.columns[:10])
+        raise TenureDataError(
+            f"File {str(path)!r} has columns ({columns}) but no rows: there are no customer records to read. "
+            "Check that the export finished, or give the right file.")
+    return frame, path
+
+
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+_COMPRESSED_SUFFIXES = (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar")
+_PARQUET_MAGIC = b"PAR1"
+
+
+def _head(path: Path, n: int = 8) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(n)
+
+
+def _excel_kind(path: Path, head: bytes) -> str | None:
+    """"an Excel workbook (.xlsx)" / "(.xls)" when the bytes say so, else None."""
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "a legacy Excel workbook (.xls)"
+    if head.startswith(b"PK\x03\x04"):
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except zipfile.BadZipFile:
+            return None
+        if any(name.startswith("xl/") for name in names):
+            return "an Excel workbook (.xlsx)"
+        if any(name.startswith("content.xml") for name in names):
+            return "an OpenDocument spreadsheet (.ods)"
+    return None
+
+
+def _read_parquet_file(path: Path) -> pd.DataFrame:
+    size = path.stat().st_size
+    if size == 0:
+        raise TenureDataError(f"File {str(path)!r} is empty (0 bytes): there are no records to read. Check that "
+                              "the export finished, or give the right file.")
+    head = _head(path)
+    excel = _excel_kind(path, head)
+    if excel:
+        raise TenureDataError(
+            f"File {str(path)!r} is {excel}, not a Parquet file. Save the sheet as CSV (UTF-8) or Parquet, or read "
+            "it with pandas.read_excel and pass the frame to Tenures.from_frame.")
+    if not head.startswith(_PARQUET_MAGIC):
+        looks = " It looks like text (CSV?): if it is CSV, rename it to .csv." if _looks_like_text(head) else ""
+        raise TenureDataError(
+            f"File {str(path)!r} is named {path.suffix} but is not a Parquet file (it does not start with the "
+            f"Parquet marker 'PAR1').{looks}")
+    try:
+        return pd.read_parquet(path)
+    except Exception as err:  # pyarrow raises ArrowInvalid / OSError for a damaged footer
+        raise TenureDataError(
+            f"File {str(path)!r} is a damaged or truncated Parquet file ({size:,} bytes; the reader says: "
+            f"{_first_line(err)}). Export it again.") from err
+
+
+def _read_parquet_folder(path: Path) -> pd.DataFrame:
+    parts = sorted(path.rglob("*.parquet")) + sorted(path.rglob("*.pq"))
+    if not parts:
+        raise TenureDataError(
+            f"{str(path)!r} is a folder, not a file. Give a CSV or Parquet file (or a folder of .parquet files, a "
+            "partitioned dataset).")
+    try:
+        return pd.read_parquet(path)
+    except Exception as err:
+        raise TenureDataError(
+            f"The folder {str(path)!r} holds {len(parts)} Parquet file(s) that cannot be read as one table (the "
+            f"reader says: {_first_line(err)}). Check that they share one schema, or give one file.") from err
+
+
+def _looks_like_text(head: bytes) -> bool:
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(32 <= b < 127 or b in (9, 10, 13) for b in head)
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
+
+
+def _read_csv_file(path: Path, encoding: str | None) -> pd.DataFrame:
+    size = path.stat().st_size
+    compressed = path.suffix.lower() in _COMPRESSED_SUFFIXES
+    if size == 0:
+        raise TenureDataError(f"File {str(path)!r} is empty (0 bytes): there are no records to read. Check that "
+                              "the export finished, or give the right file.")
+    head = _head(path)
+    if not compressed:
+        excel = _excel_kind(path, head)
+        if excel:
+            raise TenureDataError(
+                f"File {str(path)!r} is {excel}, not CSV text. Save the sheet as 'CSV UTF-8' in Excel, or read it "
+                "with pandas.read_excel and pass the frame to Tenures.from_frame.")
+        if head.startswith(_PARQUET_MAGIC):
+            raise TenureDataError(
+                f"File {str(path)!r} is a Parquet file named {path.suffix or 'without a suffix'}: rename it to "
+                f"{path.stem}.parquet so that it is read as Parquet.")
+        if encoding is None and head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            raise TenureDataError(
+                f"File {str(path)!r} is UTF-16 text (it starts with a UTF-16 byte-order mark), not UTF-8. Re-save "
+                "it as UTF-8 (in Excel: 'CSV UTF-8'), or pass encoding='utf-16' (churnsurv describe --encoding "
+                "utf-16).")
+    try:
+        # keep_default_na=False then explicit NA for empty cells only: a level named "None" is a level
+        frame = pd.read_csv(path, keep_default_na=False, na_values=[""], encoding=encoding or "utf-8")
+        if frame.shape[1] == 1:  # a semicolon- or tab-separated export (European Excel): read it with that delimiter
+            header = str(frame.columns[0])
+            sep = next((d for d in (";", "\t") if d in header), None)
+            if sep is not None:
+                frame = pd.read_csv(path, keep_default_na=False, na_values=[""], encoding=encoding or "utf-8",
+                                    sep=sep)
+        return frame
+    except UnicodeDecodeError as err:
+        raise _encoding_error(path, encoding or "utf-8", err) from err
+    except pd.errors.EmptyDataError as err:
+        raise TenureDataError(
+            f"File {str(path)!r} holds no columns ({size:,} bytes of blank lines or whitespace): there are no "
+            "records to read.") from err
+    except pd.errors.ParserError as err:
+        raise TenureDataError(
+            f"File {str(path)!r} is not well-formed CSV: {_first_line(err)}. Check the delimiter (churnsurv reads "
+            "comma-, semicolon- or tab-separated files) and that text fields holding commas are quoted.") from err
+    except LookupError as err:  # an unknown encoding name
+        raise ValueError(f"The 'encoding' parameter of read_records must be a text encoding Python knows, such as "
+                         f"'utf-8', 'cp1252' or 'latin-1'. Got {encoding!r} instead.") from err
+
+
+def _encoding_error(path: Path, encoding: str, err: UnicodeDecodeError) -> TenureDataError:
+    """Where the file stops being ``encoding`` and which encoding to pass instead."""
+    raw = path.read_bytes()
+    # pandas decodes in chunks: locate the first bad byte in the whole file
+    try:
+        raw.decode(encoding)
+        start = err.start
+    except UnicodeDecodeError as whole:
+        start = whole.start
+    except LookupError:
+        start = err.start
+    line = raw[:start].count(b"\n") + 1
+    byte = raw[start:start + 1]
+    suggestion = "latin-1"
+    with contextlib.suppress(UnicodeDecodeError):
+        raw.decode("cp1252")
+        suggestion = "cp1252"
+    shown = byte.decode(suggestion, errors="replace")
+    return TenureDataError(
+        f"File {str(path)!r} is not {encoding.upper()} text: byte 0x{byte.hex()} on line {line} cannot be "
+        f"decoded (it reads as {shown!r} in {suggestion}). Re-save the file as UTF-8 (in Excel: 'CSV UTF-8'), or "
+        f"pass encoding={suggestion!r} (churnsurv describe --encoding {suggestion}).")
+
+
+def _check_flat(frame: pd.DataFrame, columns, path: Path, id_column: str | None = None) -> None:
+    """Nested values (Parquet struct/list/map columns) in a column the tenure table uses are an error."""
+    import numpy as np
+
+    for column in columns:
+        if column is None or column not in frame.columns or frame[column].dtype != object:
+            continue
+        values = frame[column]
+        nested = values.map(lambda v: isinstance(v, (dict, list, tuple, set, np.ndarray))).to_numpy(dtype=bool)
+        if nested.any():
+            usable_id = id_column is not None and id_column != column and id_column in frame.columns
+            ids = (frame[id_column] if usable_id else frame.index).to_numpy()
+            kind = type(values[nested].iloc[0]).__name__
+            kind = {"dict": "struct/map", "ndarray": "list", "list": "list", "tuple": "list"}.get(kind, kind)
+            how = (f"frame[{column!r}].str['<field>'] or pandas.json_normalize" if kind == "struct/map"
+                   else f"frame[{column!r}].str[0] or frame.explode({column!r})")
+            raise data_error(
+                column, f"nested {kind} values instead of one number or label per customer", nested,
+                ids,
+                f"File {str(path)!r} stores it as a nested Parquet column: flatten it first (e.g. "
+                f"{how}) and pass the frame to Tenures.from_frame.")
 
 
 _NAMED_MAPS = {"maven_categories": CauseMap.maven_categories, "telco_reasons": CauseMap.telco_reasons}
@@ -109,7 +317,7 @@ def read_tenures(source, *, duration: str | None = None, event: str | None = Non
                  churn_timing="middle", churned="Churned", joined="Joined", stayed="Stayed", cause: str | None = None,
                  cause_map=None, segments=(), values=(), id: str | None = None, censored=None,
                  time_unit: str = "month", start: str | None = None, end: str | None = None, as_of=None,
-                 observed_from=None) -> Tenures:
+                 observed_from=None, encoding: str | None = None) -> Tenures:
     """Read a file (or bundled dataset) straight into a tenure table: the door notebooks and the CLI use.
 
     With ``start`` (sign-up date column), ``end`` (defection date column) and ``as_of`` (the data's cut-off) the
@@ -129,13 +337,16 @@ def read_tenures(source, *, duration: str | None = None, event: str | None = Non
         As in :meth:`Tenures.from_snapshot`; ``status`` and ``period`` select the snapshot reading.
     start, end, as_of, observed_from
         As in :meth:`Tenures.from_dates` (``time_unit`` is its ``unit``); ``start`` selects the dates reading.
+    encoding : str, optional
+        Text encoding of a CSV file, as in :func:`read_records` (UTF-8 by default).
 
     Returns
     -------
     Tenures
         With ``source`` set to the file path.
     """
-    frame, path = read_records(source)
+    frame, path = read_records(source, encoding=encoding)
+    _check_flat(frame, [duration, event, entry, status, cause, id, start, end, *segments, *values], path, id)
     if isinstance(cause_map, str):
         check_one_of(cause_map, "cause_map", "read_tenures", _NAMED_MAPS)
         cause_map = _NAMED_MAPS[cause_map]()

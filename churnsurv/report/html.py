@@ -12,6 +12,8 @@ import json
 import math
 import os
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -24,16 +26,24 @@ from churnsurv.report.manifest import (
     _P_VALUE,
     MANIFEST_NAME,
     _check_name,
-    _clear_manifest,
+    _dump_manifest,
     _json_safe,
+    _locked,
     _now_iso,
     _portable_path,
     _portable_value,
     _read_manifest,
+    _umask,
     _verify_files,
     _write_bytes,
 )
-from churnsurv.report.notebook import NotebookExecutionError, _progress, notebook_parameters, run_notebook
+from churnsurv.report.notebook import (
+    NotebookExecutionError,
+    _progress,
+    check_parameter_names,
+    notebook_parameters,
+    run_notebook,
+)
 
 _TEMPLATE_DIR = Path(__file__).parent / "templates"
 _REPORT_TEMPLATE = "report.html.j2"
@@ -89,8 +99,12 @@ def load_report_config(path: str | os.PathLike) -> dict:
 
     Raises
     ------
+    FileNotFoundError, IsADirectoryError
+        If ``path`` does not exist or is a folder.
     ValueError
-        If the file type is unknown or the content does not follow the schema.
+        If the file type is unknown, the file is empty, not UTF-8, not valid YAML/TOML (the message gives the
+        line), or the content does not follow the schema. Parameter names must be Python identifiers: they are
+        written into the notebooks as code.
 
     See Also
     --------
@@ -109,19 +123,47 @@ def load_report_config(path: str | os.PathLike) -> dict:
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    raw = path.read_bytes()
-    if suffix in {".yaml", ".yml"}:
-        import yaml
-
-        data = yaml.safe_load(raw.decode("utf-8"))
-    elif suffix == ".toml":
-        import tomllib
-
-        data = tomllib.loads(raw.decode("utf-8"))
-    else:
+    if path.is_dir():
+        inside = sorted(p.name for p in path.glob("*.y*ml")) + sorted(p.name for p in path.glob("*.toml"))
+        hint = f" Give the configuration file inside it ({', '.join(inside[:3])})." if inside else ""
+        raise IsADirectoryError(f"Report configuration {str(path)!r} is a folder, not a file.{hint}")
+    if not path.is_file():
+        raise FileNotFoundError(f"No report configuration at {str(path.absolute())!r}.")
+    if suffix not in {".yaml", ".yml", ".toml"}:
         raise ValueError(
             f"Report configuration {str(path)!r} must be a .yaml, .yml or .toml file. Got {suffix!r} instead."
         )
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"Report configuration {str(path)!r} is not UTF-8 text (byte 0x{err.object[err.start]:02x} at offset "
+            f"{err.start}). Save it as UTF-8."
+        ) from err
+    if not text.strip():
+        raise ValueError(f"Report configuration {str(path)!r} is empty. It must list the notebooks under 'notebooks'.")
+    if suffix == ".toml":
+        import tomllib
+
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise ValueError(f"Report configuration {str(path)!r} is not valid TOML: {err}.") from err
+    else:
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            mark = getattr(err, "problem_mark", None)
+            where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+            problem = getattr(err, "problem", None) or _first_line(err)
+            raise ValueError(
+                f"Report configuration {str(path)!r} is not valid YAML{where}: {problem}. Check the indentation "
+                "and quote values holding ':' or '#'."
+            ) from err
+    if data is None:
+        raise ValueError(f"Report configuration {str(path)!r} is empty. It must list the notebooks under 'notebooks'.")
     config = _validate_config(data, source=str(path))
     config["base_dir"] = str(path.resolve().parent)
     return config
@@ -143,9 +185,15 @@ def build_report(
     (in increasing priority), plus ``fig_dir`` (``<output_dir>/figures``). A parameter goes only to the
     notebooks that declare it; one that no notebook declares is an error, raised before anything runs, as is a
     path parameter (a name ending in ``_path`` or ``_file``) naming a file that does not exist. The executed
-    notebooks go to ``<output_dir>/notebooks/<name>.ipynb``. Files of a previous build listed in the manifest
-    are removed first, so the report shows exactly what this build wrote. Then :func:`render_report` writes the
-    HTML.
+    notebooks go to ``<output_dir>/notebooks/<name>.ipynb``.
+
+    The build runs in a fresh temporary folder inside ``output_dir`` and is swapped in only once every notebook
+    ran and :func:`render_report` wrote the HTML: ``figures/``, ``notebooks/`` and ``index.html`` (and
+    ``report.html`` with ``single_file``) are replaced, so the report shows exactly what this build wrote, and
+    other files in ``output_dir`` are left alone. A failed or interrupted build leaves the previous report as it
+    was; the executed notebooks of a failed build are kept in ``<output_dir>/.churnsurv-failed/``. Nothing is
+    written through a symbolic link: a link planted at ``figures``, ``notebooks`` or ``index.html`` is replaced,
+    its target left untouched.
 
     Parameters
     ----------
@@ -177,11 +225,13 @@ def build_report(
     NotebookExecutionError
         If a notebook fails; the notebooks after it are not run.
     ValueError
-        If the configuration does not follow the schema, or a parameter is declared by no notebook (the message
-        lists every notebook's parameters).
+        If the configuration does not follow the schema, a parameter name is not a Python identifier, or a
+        parameter is declared by no notebook (the message lists every notebook's parameters).
     FileNotFoundError
         If a notebook or a data file named by a path parameter does not exist (the message shows the absolute
         path tried).
+    NotADirectoryError, PermissionError
+        If ``output_dir`` is a file, lies below a file, or cannot be written to.
 
     See Also
     --------
@@ -200,14 +250,29 @@ def build_report(
     plan = _plan(cfg, parameters, check_paths=True)
     base_dir = Path(cfg["base_dir"])
     out = Path(output_dir)
-    fig_dir = out / "figures"
-    nb_dir = out / "notebooks"
-    fig_dir.mkdir(parents=True, exist_ok=True)
-    _clear_manifest(fig_dir)
-    fig_dir_param = _relative_if_inside(fig_dir.resolve(), base_dir)
-
-    notebooks = cfg["notebooks"]
+    staging = _staging_dir(out)
     total_start = time.perf_counter()
+    try:
+        _run_notebooks(cfg, plan, staging, base_dir, progress=progress, kernel_name=kernel_name)
+        _record_build(staging / "figures", cfg)
+        render_report(cfg, output_dir=staging, parameters=parameters, single_file=single_file)
+        _swap_in(staging, out)
+        if progress:
+            _progress(f"report written to {out / 'index.html'} ({time.perf_counter() - total_start:.1f} s)")
+    except NotebookExecutionError as err:
+        raise _keep_failed(staging, out, err) from err
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return out / "index.html"
+
+
+def _run_notebooks(cfg: dict, plan: dict, staging: Path, base_dir: Path, *, progress: bool, kernel_name: str) -> None:
+    fig_dir = staging / "figures"
+    nb_dir = staging / "notebooks"
+    fig_dir.mkdir()
+    fig_dir_param = _relative_if_inside(fig_dir.resolve(), base_dir)
+    notebooks = cfg["notebooks"]
     for number, item in enumerate(notebooks, start=1):
         source = base_dir / item["path"]
         params = dict(plan[item["name"]]["values"])
@@ -233,10 +298,125 @@ def build_report(
             raise
         if progress:
             _progress(f"{prefix} ok ({time.perf_counter() - start:.1f} s)")
-    index = render_report(cfg, output_dir=out, parameters=parameters, single_file=single_file)
-    if progress:
-        _progress(f"report written to {index} ({time.perf_counter() - total_start:.1f} s)")
-    return index
+
+
+#: Prefixes of the folders a build works in, inside the output folder.
+_STAGING_PREFIX = ".churnsurv-build-"
+_TRASH_PREFIX = ".churnsurv-old-"
+#: Where the executed notebooks of a failed build are kept (replaced by the next failure).
+FAILED_DIR = ".churnsurv-failed"
+#: What a build replaces in the output folder; anything else there is left alone.
+_BUILT = ("figures", "notebooks")
+
+
+def _unwritable(out: Path, err: OSError) -> OSError:
+    reason = err.strerror or str(err)
+    where = f" ({err.filename})" if err.filename and str(err.filename) != str(out) else ""
+    cls = PermissionError if isinstance(err, PermissionError) or err.errno in (13, 30) else type(err)
+    return cls(
+        f"Cannot write the report to {str(out)!r}: {reason}{where}. Choose a folder you can write to with "
+        "--output-dir (the 'output_dir' parameter)."
+    )
+
+
+def _check_output_dir(out: Path) -> None:
+    """The output folder is a folder (or can be created); raise a clear error otherwise."""
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(
+            f"The output folder {str(out)!r} is a file, not a folder. Choose another folder with --output-dir "
+            "(the 'output_dir' parameter)."
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as err:  # a dangling link or a file in the way
+        raise NotADirectoryError(
+            f"The output folder {str(out)!r} cannot be created: {err.filename!r} is in the way (a file or a broken "
+            "link). Choose another folder with --output-dir (the 'output_dir' parameter)."
+        ) from err
+    except NotADirectoryError as err:
+        raise NotADirectoryError(
+            f"The output folder {str(out)!r} cannot be created: part of its path is a file. Choose another folder "
+            "with --output-dir (the 'output_dir' parameter)."
+        ) from err
+    except OSError as err:
+        raise _unwritable(out, err) from err
+
+
+def _staging_dir(out: Path) -> Path:
+    """A fresh folder inside ``out`` to build in: nothing in it can be a link planted beforehand."""
+    _check_output_dir(out)
+    try:
+        return Path(tempfile.mkdtemp(dir=out, prefix=_STAGING_PREFIX))
+    except OSError as err:
+        raise _unwritable(out, err) from err
+
+
+def _record_build(fig_dir: Path, cfg: dict) -> None:
+    """Mark the manifest as written by a complete build of these notebooks (``render_report`` checks it)."""
+    manifest_path = fig_dir / MANIFEST_NAME
+    with _locked(manifest_path):
+        manifest = _read_manifest(manifest_path)
+        manifest["build"] = {"complete": True, "notebooks": [item["name"] for item in cfg["notebooks"]]}
+        _write_bytes(manifest_path, _dump_manifest(manifest))
+
+
+def _remove(path: Path) -> None:
+    """Delete a file, a link (not its target) or a folder tree (links inside it are removed, not followed)."""
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    elif path.is_dir():
+        shutil.rmtree(path)
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    """Move the finished build from ``staging`` into ``out``.
+
+    The old ``index.html`` is taken out first and the new one put in last, so at every moment the folder holds
+    either no index or an index whose files are all present. Old entries are renamed away (a link is moved, never
+    followed) and deleted after the swap.
+    """
+    trash = Path(tempfile.mkdtemp(dir=out, prefix=_TRASH_PREFIX))
+    try:
+        index = out / "index.html"
+        if index.exists() or index.is_symlink():
+            os.replace(index, trash / "index.html")
+        names = [*_BUILT, *([SINGLE_FILE_NAME] if (staging / SINGLE_FILE_NAME).exists() else [])]
+        for name in names:
+            target = out / name
+            if target.exists() or target.is_symlink():
+                os.replace(target, trash / name)
+            if (staging / name).exists():
+                os.replace(staging / name, target)
+        os.replace(staging / "index.html", index)
+    finally:
+        _remove(trash)
+
+
+def _keep_failed(staging: Path, out: Path, err: NotebookExecutionError) -> NotebookExecutionError:
+    """Keep the executed notebooks of a failed build in ``<out>/.churnsurv-failed`` and point the error there."""
+    failed = out / FAILED_DIR
+    try:
+        _remove(failed)
+        os.replace(staging / "notebooks", failed)
+    except OSError:
+        return err
+    old = str(staging / "notebooks")
+    moved = str(err.output_path).replace(old, str(failed))
+    return NotebookExecutionError(
+        str(err).replace(old, str(failed)),
+        notebook=err.notebook,
+        cell_number=err.cell_number,
+        line=err.line,
+        source=err.source,
+        ename=err.ename,
+        evalue=err.evalue,
+        output_path=moved,
+    )
+
+
+def _first_line(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else type(err).__name__
 
 
 def render_report(
@@ -287,7 +467,12 @@ def render_report(
         If the manifest or a file it lists is missing.
     ValueError
         If a listed file's SHA-256 no longer matches the manifest (it was
-        modified after the notebook wrote it).
+        modified after the notebook wrote it), or the manifest is partial: a
+        notebook of the configuration is missing from it (the build that wrote
+        it did not run that notebook, or, for notebooks run by hand, the
+        notebook saved nothing there).
+    PermissionError
+        If ``output_dir`` cannot be written to.
 
     See Also
     --------
@@ -313,6 +498,7 @@ def render_report(
             "output_dir."
         )
     manifest = _read_manifest(manifest_path)
+    _check_complete(cfg, manifest, manifest_path)
     _verify_files(manifest, manifest_path.parent)
 
     env = jinja2.Environment(
@@ -326,11 +512,38 @@ def render_report(
     template = env.get_template(_REPORT_TEMPLATE)
     index = out / "index.html"
     context = _report_context(cfg, manifest, out, manifest_path, plan, single_file=False)
-    _write_bytes(index, template.render(**context).encode("utf-8"))
+    pages = {index: template.render(**context)}
     if single_file:
         context = _report_context(cfg, manifest, out, manifest_path, plan, single_file=True)
-        _write_bytes(out / SINGLE_FILE_NAME, template.render(**context).encode("utf-8"))
+        pages[out / SINGLE_FILE_NAME] = template.render(**context)
+    for page, text in pages.items():
+        try:  # a temporary file renamed into place: a link at the page's name is replaced, not written through
+            _write_bytes(page, text.encode("utf-8"))
+        except IsADirectoryError as err:
+            raise IsADirectoryError(f"Cannot write {str(page)!r}: a folder of that name is in the way.") from err
+        except OSError as err:
+            raise _unwritable(out, err) from err
     return index
+
+
+def _check_complete(cfg: dict, manifest: dict, manifest_path: Path) -> None:
+    """Refuse a partial manifest: one a build left unfinished, or missing notebooks of the configuration."""
+    configured = [item["name"] for item in cfg["notebooks"]]
+    build = manifest.get("build")
+    if isinstance(build, Mapping):
+        ran = build.get("notebooks") or []
+        missing = [name for name in configured if not build.get("complete") or name not in ran]
+        why = "the build that wrote it did not run them"
+    else:  # notebooks run by hand: every configured notebook must have saved something
+        saved = {e.get("notebook") for section in _MANIFEST_SECTIONS for e in manifest[section]}
+        missing = [name for name in configured if name not in saved]
+        why = "it holds no output of them (an interrupted build, or notebooks not run yet)"
+    if missing:
+        raise ValueError(
+            f"The manifest {str(manifest_path)!r} is partial: notebook(s) {', '.join(missing)} of the report "
+            f"configuration are missing, {why}. Build the report again without --no-run (build_report), or run "
+            "those notebooks first."
+        )
 
 
 def export_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike | None = None, *,
@@ -374,7 +587,7 @@ def export_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike | None 
     html = Path(html_path).resolve()
     if not html.is_file():
         raise FileNotFoundError(f"No HTML report at {str(html)!r}.")
-    pdf = Path(pdf_path).resolve() if pdf_path is not None else html.with_suffix(".pdf")
+    pdf = Path(pdf_path).absolute() if pdf_path is not None else html.with_suffix(".pdf")
     browser = next((found for name in _PDF_CONVERTERS if (found := shutil.which(name))), None)
     if browser is None:
         raise RuntimeError(
@@ -383,19 +596,29 @@ def export_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike | None 
             "to PDF."
         )
     pdf.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="churnsurv-pdf-") as profile:
-        command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                   f"--user-data-dir={profile}", "--no-pdf-header-footer", f"--print-to-pdf={pdf}", html.as_uri()]
-        try:
-            proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired as err:
-            raise RuntimeError(f"{browser} did not print {str(html)!r} to PDF within {timeout:g} s.") from err
-    if proc.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
-        raise RuntimeError(
-            f"{browser} failed to print {str(html)!r} to PDF (exit code {proc.returncode}): "
-            f"{proc.stderr.strip()[-500:]}"
-        )
+    # the browser writes a fresh file next to the target, renamed over it: a link at the PDF's name is replaced
+    fd, tmp_name = tempfile.mkstemp(dir=pdf.parent, prefix=f".{pdf.stem}.", suffix=".pdf")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        with tempfile.TemporaryDirectory(prefix="churnsurv-pdf-") as profile:
+            command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                       "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                       f"--user-data-dir={profile}", "--no-pdf-header-footer", f"--print-to-pdf={tmp}",
+                       html.as_uri()]
+            try:
+                proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+            except subprocess.TimeoutExpired as err:
+                raise RuntimeError(f"{browser} did not print {str(html)!r} to PDF within {timeout:g} s.") from err
+        if proc.returncode != 0 or not tmp.is_file() or tmp.stat().st_size == 0:
+            raise RuntimeError(
+                f"{browser} failed to print {str(html)!r} to PDF (exit code {proc.returncode}): "
+                f"{proc.stderr.strip()[-500:]}"
+            )
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, pdf)
+    finally:
+        tmp.unlink(missing_ok=True)
     return pdf
 
 
@@ -483,6 +706,7 @@ def _plan(cfg: dict, overrides: Mapping[str, Any] | None, *, check_paths: bool) 
             )
         declared[item["name"]] = notebook_parameters(source)
     cwd = Path.cwd()
+    check_parameter_names(dict(overrides or {}), "given with --param, the 'parameters' argument of build_report")
     overrides = _json_safe(dict(overrides or {}), "report parameters")
     given = dict(overrides)
     for key, value in overrides.items():
@@ -569,6 +793,7 @@ def _validate_config(data, *, source: str) -> dict:
     parameters = data.get("parameters") or {}
     if not isinstance(parameters, Mapping):
         raise ValueError(f"{where}: 'parameters' must be a mapping. Got {type(parameters).__name__} instead.")
+    check_parameter_names(parameters, f"under 'parameters' in {where[0].lower()}{where[1:]}")
     items, names = [], set()
     for position, item in enumerate(notebooks, start=1):
         if isinstance(item, str):
@@ -584,6 +809,8 @@ def _validate_config(data, *, source: str) -> dict:
         nb_params = item.get("parameters") or {}
         if not isinstance(nb_params, Mapping):
             raise ValueError(f"{where}: 'parameters' of notebook {position} ({item['path']}) must be a mapping.")
+        check_parameter_names(nb_params, f"under 'parameters' of notebook {position} ({item['path']}) in "
+                                         f"{where[0].lower()}{where[1:]}")
         name = item.get("name") or Path(item["path"]).stem
         _check_name(name, "the report configuration (notebook name)")
         if name in names:

@@ -268,12 +268,31 @@ def _locked(manifest_path: Path) -> Iterator[None]:
         yield
         return
     lock_path = manifest_path.with_name(f".{manifest_path.name}.lock")
-    with open(lock_path, "a") as lock:
+    fd = _open_no_follow(lock_path)
+    with os.fdopen(fd, "a") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def _open_no_follow(path: Path) -> int:
+    """Open (create) ``path`` for appending without following a symbolic link planted at its name."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        return os.open(path, flags, 0o666)
+    except OSError as err:
+        if os.path.islink(path):
+            raise _link_refused(path) from err
+        raise
+
+
+def _link_refused(path) -> PermissionError:
+    return PermissionError(
+        f"{str(path)!r} is a symbolic link (to {os.readlink(path)!r}); churnsurv does not write through links, so "
+        "that nothing lands outside the report folder. Delete the link and re-run."
+    )
 
 
 def _record(manifest_path: Path, section: str, entry: dict) -> None:

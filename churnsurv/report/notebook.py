@@ -13,16 +13,18 @@ import ast
 import contextlib
 import dataclasses
 import io
-import tokenize
+import keyword
 import os
 import re
 import sys
+import tempfile
 import time
+import tokenize
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from churnsurv.report.manifest import NOTEBOOK_ENV, _json_safe
+from churnsurv.report.manifest import NOTEBOOK_ENV, _json_safe, _umask
 
 
 class NotebookExecutionError(RuntimeError):
@@ -231,6 +233,21 @@ def _cell_offset(file_text: str) -> int:
     return 0
 
 
+def check_parameter_names(names, origin: str) -> None:
+    """Raise ``ValueError`` unless every name is a Python identifier (and not a keyword).
+
+    Papermill writes ``name = value`` into the notebook as code, so a name is the one part of a parameter that
+    is not quoted: anything but an identifier could run code in the kernel.
+    """
+    for name in names:
+        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+            raise ValueError(
+                f"The parameter name {name!r} ({origin}) is not a Python identifier. A notebook parameter name is "
+                "letters, digits and '_', does not start with a digit and is not a Python keyword (names are "
+                "written into the notebook as code, so anything else is refused)."
+            )
+
+
 # --------------------------------------------------------------------------- #
 # Running notebooks
 # --------------------------------------------------------------------------- #
@@ -258,7 +275,8 @@ def run_notebook(
         The ``.py`` notebook. Its first code cell is ``# %% tags=["parameters"]``
         and holds the defaults.
     output_ipynb : str or path-like
-        Where to write the executed notebook (parent directories are created).
+        Where to write the executed notebook (parent directories are created). It is written to a temporary file
+        next to it and renamed into place, so a symbolic link at that name is replaced, never written through.
     parameters : mapping, optional
         Values injected by papermill (converted to JSON-safe values first).
     kernel_name : str, default "python3"
@@ -288,7 +306,8 @@ def run_notebook(
         partially executed notebook is still written to ``output_ipynb``.
     ValueError
         If ``parameters`` is not empty but the notebook has no cell tagged
-        ``parameters``.
+        ``parameters``, or a parameter name is not a Python identifier (names
+        are injected as code).
     FileNotFoundError
         If ``source_py`` does not exist.
 
@@ -312,6 +331,7 @@ def run_notebook(
     source = Path(source_py)
     if not source.is_file():
         raise FileNotFoundError(f"Notebook source {str(source)!r} does not exist.")
+    check_parameter_names(dict(parameters or {}), "the parameters of run_notebook")
     output = Path(output_ipynb)
     output.parent.mkdir(parents=True, exist_ok=True)
     name = notebook_name or source.stem
@@ -337,11 +357,16 @@ def run_notebook(
     engine_kwargs = {} if timeout is None else {"execution_timeout": timeout}
     # the kernel talks to us over loopback TCP; its start-up warning about that is noise for a report run
     engine_kwargs["extra_arguments"] = ["--IPKernelApp.log_level=ERROR"]
+    # papermill opens the output path and writes: through a symbolic link planted there, too. Write a fresh
+    # temporary file in the same folder instead and rename it over the output (which replaces a link).
+    fd, tmp_name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.stem}.", suffix=".ipynb")
+    os.close(fd)
+    tmp = Path(tmp_name)
     try:
         with _environ({NOTEBOOK_ENV: name}):
             papermill.execute_notebook(
                 nb,
-                str(output),
+                str(tmp),
                 parameters=params,
                 kernel_name=kernel_name,
                 language="python",
@@ -350,12 +375,29 @@ def run_notebook(
                 **engine_kwargs,
             )
     except PapermillExecutionError as err:
+        _publish(tmp, output)
         if progress:
             _progress(f"FAILED {source} after {time.perf_counter() - start:.1f} s")
         raise _execution_error(source, text, nb, params, err, output) from err
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _publish(tmp, output)
     if progress:
         _progress(f"finished {source} in {time.perf_counter() - start:.1f} s")
     return output
+
+
+def _publish(tmp: Path, output: Path) -> None:
+    """Rename the executed notebook over ``output``: a link at ``output`` is replaced, never written through."""
+    if output.is_dir() and not output.is_symlink():
+        tmp.unlink(missing_ok=True)
+        raise IsADirectoryError(f"Cannot write the executed notebook to {str(output)!r}: it is a folder.")
+    if not tmp.exists() or tmp.stat().st_size == 0:  # papermill failed before writing anything
+        tmp.unlink(missing_ok=True)
+        return
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600 files
+    os.replace(tmp, output)
 
 
 # --------------------------------------------------------------------------- #
