@@ -31,7 +31,7 @@ REFERENCE_PAGES = ["data/tenures", "data/causes", "data/datasets", "data/simulat
                    "competing/incidence", "competing/finegray", "models/cox", "models/parametric", "models/discrete_time",
                    "models/beta_geometric", "models/validation", "value/value", "plotting/plotting",
                    "report/reporting", "exceptions", "cli"]
-NOTEBOOKS = ["01_segments", "02_causes", "03_value"]
+NOTEBOOKS = ["01_segments", "02_causes", "03_models", "04_value"]
 EXAMPLE_PAGES = ["index.md", "getting-started.md", *sorted(p.relative_to(DOCS).as_posix()
                                                            for p in (DOCS / "guide").glob("*.md"))]
 PYTHON_BLOCK = re.compile(r"(?P<skip><!-- not-run -->\s*\n)?^```python[^\n]*\n(?P<code>.*?)^```", re.S | re.M)

@@ -109,6 +109,12 @@ def notebook_params(case: Case, path: Path, notebook: str, fig_dir: Path) -> dic
     if notebook.startswith("03"):
         keep = {"data_path", "duration_col", "status_col", "event_col", "start_col", "end_col", "as_of",
                 "churned_label", "joined_label", "stayed_label", "snapshot_period", "churn_timing", "cause_col",
+                "cause_mapping", "segment_col", "reference_level", "numeric_covariates", "numeric_unit", "time_unit",
+                "horizon", "fit_through", "holdout_share", "random_state", "fig_dir"}
+        return {k: v for k, v in params.items() if k in keep}
+    if notebook.startswith("04"):
+        keep = {"data_path", "duration_col", "status_col", "event_col", "start_col", "end_col", "as_of",
+                "churned_label", "joined_label", "stayed_label", "snapshot_period", "churn_timing", "cause_col",
                 "cause_mapping", "segment_col", "time_unit", "horizon", "fig_dir", "margin_col", "margin_rate",
                 "discount_rate", "acquisition_cost", "acquisitions", "scenario_cut", "programme_cost", "n_boot",
                 "random_state"}

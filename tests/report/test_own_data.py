@@ -28,7 +28,7 @@ def _notes(fig_dir: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-@pytest.mark.parametrize("notebook", ["01_segments", "02_causes", "03_value"])
+@pytest.mark.parametrize("notebook", ["01_segments", "02_causes", "03_models", "04_value"])
 def test_notebook_runs_on_own_file(tmp_path, name, notebook):
     case = CASES[name]
     path = case.write(tmp_path)
@@ -46,9 +46,9 @@ def test_notebook_runs_on_own_file(tmp_path, name, notebook):
         assert f"{len(case.frame):,} customers" in data and f"`{path.name}`" in data
     if name == "durations_no_causes" and notebook == "02_causes":
         assert "No causes of defection in these records" in notes["00_no_causes"]
-    if name == "durations_no_causes" and notebook == "03_value":
+    if name == "durations_no_causes" and notebook == "04_value":
         assert "No causes of defection in these records" in notes["v00_missing"]
-    if name == "young" and notebook != "03_value":
+    if name == "young" and notebook in ("01_segments", "02_causes"):
         assert "passes the follow-up" in notes["00_horizon" if notebook == "01_segments" else "00_horizon_causes"]
     if name == "no_segments" and notebook == "01_segments":
         assert "no groups to compare" in notes["06_tests"]

@@ -44,7 +44,7 @@ def two_runs(once):
             out.parent.mkdir()
             proc = _run_report(out)
             assert proc.returncode == 0, proc.stdout + proc.stderr
-            assert "[churnsurv] [3/3] 03_value.py ok" in proc.stderr  # progress is shown
+            assert "[churnsurv] [4/4] 04_value.py ok" in proc.stderr  # progress is shown
             # the computed findings are printed to the terminal
             assert "== Naive and snapshot readings (01_segments)" in proc.stdout
             assert "1,869 of 7,043 customers (26.5%)" in proc.stdout
@@ -58,7 +58,7 @@ def test_every_notebook_ran_and_the_report_lists_every_figure(two_runs):
     out = two_runs[0]
     manifest = json.loads((out / "figures" / "manifest.json").read_text())
     html = (out / "index.html").read_text()
-    assert {e["notebook"] for e in manifest["figures"]} == {"01_segments", "02_causes", "03_value"}
+    assert {e["notebook"] for e in manifest["figures"]} == {"01_segments", "02_causes", "03_models", "04_value"}
     assert len(manifest["figures"]) >= 10
     for entry in manifest["figures"]:
         assert f'figures/{entry["files"]["png"]["path"]}' in html
@@ -71,7 +71,7 @@ def test_every_notebook_ran_and_the_report_lists_every_figure(two_runs):
     # one reading per report: the causes section uses the snapshot reading of the segments section, and the
     # expected tenure within 24 months is the same number in both
     assert "snapshot reading, left-truncated" in html and "Sensitivity" in html
-    for nb in ("01_segments", "02_causes", "03_value"):
+    for nb in ("01_segments", "02_causes", "03_models", "04_value"):
         assert (out / "notebooks" / f"{nb}.ipynb").exists()
 
 
