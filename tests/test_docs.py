@@ -28,9 +28,9 @@ DOCS = ROOT / "docs"
 REFERENCE_PAGES = ["data/tenures", "data/causes", "data/datasets", "data/simulate", "lifetable/table",
                    "lifetable/duckdb", "nonparametric/survival", "nonparametric/smoothing", "nonparametric/logrank",
                    "nonparametric/cohorts",
-                   "competing/incidence", "competing/finegray", "models/cox", "models/parametric", "models/discrete_time",
-                   "models/beta_geometric", "models/validation", "value/value", "plotting/plotting",
-                   "report/reporting", "exceptions", "cli"]
+                   "competing/incidence", "competing/finegray", "models/cox", "models/parametric",
+                   "models/discrete_time", "models/beta_geometric", "models/validation", "value/value",
+                   "plotting/plotting", "report/reporting", "exceptions", "cli"]
 NOTEBOOKS = ["01_segments", "02_causes", "03_models", "04_value"]
 EXAMPLE_PAGES = ["index.md", "getting-started.md", *sorted(p.relative_to(DOCS).as_posix()
                                                            for p in (DOCS / "guide").glob("*.md"))]

@@ -16,15 +16,32 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from churnsurv._validation import check_columns, check_one_of, data_error, find_stack_level, param_error
+from churnsurv._validation import (
+    check_columns,
+    check_one_of,
+    data_error,
+    find_stack_level,
+    format_ids,
+    param_error,
+)
 from churnsurv.data.causes import CauseMap
-from churnsurv.exceptions import ChurnsurvWarning, TenureConfoundingWarning, TenureDataError
+from churnsurv.exceptions import ChurnsurvWarning, StatisticalWarning, TenureConfoundingWarning, TenureDataError
 
-__all__ = ["Tenures", "TruncationReport", "tenure_confounding"]
+__all__ = ["CANONICAL", "RESERVED_SEGMENT_NAMES", "Tenures", "TruncationReport", "tenure_confounding"]
 
 TIME_UNITS = ("month", "week", "day", "year")
 MISSING_LEVEL = "(missing)"
+#: The tenure table's own column names: no segment or value column may take one.
 CANONICAL = ("id", "entry", "exit", "event", "cause", "weight")
+_CANONICAL_MEANING = {"id": "customer id", "entry": "entry time", "exit": "exit time (tenure)",
+                      "event": "event flag", "cause": "cause of defection", "weight": "case weight"}
+#: Column names of the tables built from a tenure table (life tables, curves, ``describe``): a segment column
+#: with one of these names would be overwritten in them, so it is refused (``events_<cause>`` too).
+RESERVED_SEGMENT_NAMES = (
+    "time", "estimate", "std_error", "ci_lower", "ci_upper", "n_at_risk", "n_events", "n_censored", "n_entered",
+    "n_customers", "n_truncated", "median_follow_up", "min_time", "max_time", "zero_events", "below_min_at_risk",
+    "prob", "tau",
+)
 
 
 @dataclass(frozen=True)
@@ -113,7 +130,9 @@ class Tenures:
     ----------
     data : pandas.DataFrame
         Canonical columns ``id, entry, exit, event, [cause], weight`` then the segment and value columns
-        (see ``CONTRIBUTING.md``). A private copy: changing it does not change the caller's frame.
+        (see ``CONTRIBUTING.md``), with ``entry``, ``exit`` and ``weight`` as floats. A private copy, built on
+        first access from the stored columns (see :meth:`column`): changing it does not change the caller's
+        frame, and the counting path (:func:`~churnsurv.life_table`, the estimators) never builds it.
     segments : tuple of str
         Segment column names (categorical).
     values : tuple of str
@@ -132,21 +151,119 @@ class Tenures:
     A row is at risk at time :math:`t` when :math:`\\text{entry} < t \\le \\text{exit}`; a row with entry 0 is
     observed from before the origin, so a customer with exit 0 is at risk at time 0, as in R's ``survival``.
 
+    **Names.** The canonical names ``id, entry, exit, event, cause, weight`` belong to the tenure table, and the
+    result vocabulary (``time``, ``estimate``, ``n_at_risk``... see ``RESERVED_SEGMENT_NAMES``) to the tables
+    built from it. A segment or value column with one of those names is refused with a
+    :class:`~churnsurv.TenureDataError` that names the clash; ``rename={"event": "event_type"}`` in
+    :meth:`from_frame` keeps the column under another name without copying the frame.
+
+    **Storage.** :meth:`from_frame` stores each column once, in the narrowest exact type: whole-number times
+    as ``int32`` (``int64`` beyond its range), the event as ``bool``, causes and segments as categoricals with
+    ``int8``/``int16``/``int32`` codes, no entry column without left truncation, no weight column when every
+    weight is 1, and the ids by reference (the caller's index or id array, never copied).
+
     See Also
     --------
     churnsurv.life_table : the counts every nonparametric estimator starts from.
     """
 
-    def __init__(self, data: pd.DataFrame, *, segments=(), values=(), causes=(), time_unit="month",
-                 spells=False, truncation=None, source=None):
-        self.data = data
+    def __init__(self, data: pd.DataFrame | None = None, *, segments=(), values=(), causes=(), time_unit="month",
+                 spells=False, truncation=None, source=None, _store: dict | None = None):
         self.segments = tuple(segments)
         self.values = tuple(values)
         self.causes = tuple(causes)
+        if _store is None:
+            if not isinstance(data, pd.DataFrame):
+                raise param_error("data", "Tenures", "a pandas DataFrame", type(data).__name__, type_error=True)
+            self._frame: pd.DataFrame | None = data
+            self._store = None
+        else:
+            self._frame = None
+            self._store = _store
+        _check_user_names(self.segments, self.values, self.causes, "Tenures", len(self))
         self.time_unit = time_unit
         self.spells = bool(spells)
         self.truncation = truncation
         self.source = source
+
+    # ------------------------------------------------------------------ storage
+    @property
+    def data(self) -> pd.DataFrame:
+        """The table as one pandas frame (see the class Attributes); built once, on first access."""
+        if self._frame is None:
+            self._frame = self._build_frame()
+        return self._frame
+
+    @data.setter
+    def data(self, frame: pd.DataFrame) -> None:
+        self._frame = frame
+        self._store = None
+
+    def _stored(self, name: str):
+        """The stored column ``name``; None for an absent entry (all 0) or weight (all 1) or cause."""
+        if self._store is not None:
+            return self._store[name] if name in CANONICAL else self._store["user"][name]
+        d = self._frame
+        if name not in d.columns:
+            return None
+        col = d[name]
+        return col.array if isinstance(col.dtype, pd.CategoricalDtype) else col.to_numpy()
+
+    def column(self, name: str):
+        """One column as stored (no copy): a NumPy array, or a ``pandas.Categorical`` for causes and segments.
+
+        ``column("entry")`` is an array of zeros and ``column("weight")`` an array of ones when the table
+        stores none (no left truncation; unit weights); ``column("id")`` may be the caller's index.
+        """
+        names = self._names()
+        if name not in names:
+            check_columns(pd.DataFrame(columns=names), [name], what="tenure table")
+        col = self._stored(name)
+        if col is None and name == "entry":
+            return np.zeros(len(self), dtype=self._stored("exit").dtype)
+        if col is None and name == "weight":
+            return np.ones(len(self))
+        return col
+
+    def _names(self) -> list[str]:
+        if self._store is None:
+            return list(self._frame.columns)
+        return ["id", "entry", "exit", "event", *(["cause"] if self.causes else []), "weight",
+                *self.segments, *self.values]
+
+    @property
+    def has_weights(self) -> bool:
+        """Whether some weight differs from 1 (False: unit weights, none stored)."""
+        w = self._stored("weight")
+        return w is not None and not bool((w == 1.0).all())
+
+    def memory_usage(self) -> pd.Series:
+        """Bytes held by each stored column: 0 for an absent entry or weight, and for the ids, which are the
+        caller's index or id array held by reference (not copied)."""
+        out = {}
+        for name in self._names():
+            col = self._stored(name)
+            if col is None or (name == "id" and self._store is not None):
+                out[name] = 0  # absent, or the caller's ids held by reference
+            elif isinstance(col, pd.Categorical):
+                out[name] = int(col.codes.nbytes)
+            else:
+                out[name] = int(getattr(col, "nbytes", 0))
+        return pd.Series(out, name="bytes", dtype=np.int64)
+
+    def _build_frame(self) -> pd.DataFrame:
+        """The ``data`` view: canonical columns (entry, exit and weight as floats) then segments and values."""
+        s = self._store
+        n = len(s["exit"])
+        cols = {"id": np.asarray(s["id"]),
+                "entry": np.zeros(n) if s["entry"] is None else s["entry"].astype(float),
+                "exit": s["exit"].astype(float), "event": s["event"].copy()}
+        if s["cause"] is not None:
+            cols["cause"] = s["cause"].copy()
+        cols["weight"] = np.ones(n) if s["weight"] is None else s["weight"].copy()
+        for name, col in s["user"].items():
+            cols[name] = col.copy()
+        return pd.DataFrame(cols)
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -170,6 +287,8 @@ class Tenures:
         causes: Sequence[str] | None = None,
         missing_segment: str = "level",
         spells: bool = False,
+        rename: Mapping[str, str] | None = None,
+        _owned: bool = False,
     ) -> Tenures:
         """Build a tenure table from a frame of durations.
 
@@ -190,9 +309,14 @@ class Tenures:
         id : str, optional
             Customer id column; default the frame's row labels.
         segments, values : str or list of str
-            Segment columns (categorical) and value columns (numeric, e.g. monthly margin).
+            Segment columns (categorical) and value columns (numeric, e.g. monthly margin). Their names may
+            not be a canonical name (``id, entry, exit, event, cause, weight``) nor, for segments, a result
+            column name (``time``, ``estimate``, ``n_at_risk``...): use ``rename``.
         weights : str, optional
-            Case weight column (non-negative).
+            Case weight column: finite and >= 0 (negative, missing or infinite weights raise an error naming the
+            rows). Zero weights are allowed with a warning giving their count (those rows count in no estimate);
+            a segment level whose weights are all zero is warned about, has zero counts in life tables and gets
+            no curve from the estimators (never a survival of 1).
         time_unit : {"month", "week", "day", "year"}
             Unit of the times.
         censored : label or list of labels, optional
@@ -207,6 +331,9 @@ class Tenures:
             Missing segment values become the level ``"(missing)"`` or raise an error.
         spells : bool
             Allow several rows per id.
+        rename : mapping, optional
+            New names for segment or value columns in the tenure table, e.g. ``{"event": "event_type"}`` for
+            a segment column called ``event`` in the frame (the frame is not copied or changed).
 
         Returns
         -------
@@ -228,50 +355,65 @@ class Tenures:
         check_one_of(time_unit, "time_unit", owner, TIME_UNITS)
         check_one_of(missing_segment, "missing_segment", owner, ("level", "error"))
         segments, values = _as_list(segments), _as_list(values)
-        check_columns(frame, [exit_col, event, entry, cause, id, weights, *segments, *values])
-        if len(frame) == 0:
+        # private callers (from_dates, from_snapshot) pass computed columns as Series aligned with the frame
+        check_columns(frame, [c for c in [exit_col, event, entry, cause, id, weights, *segments, *values]
+                              if not isinstance(c, pd.Series)])
+        seg_names, val_names = _renamed(segments, values, rename, owner)
+        n = len(frame)
+        _check_user_names(tuple(seg_names), tuple(val_names), (), owner, n)
+        if n == 0:
             raise TenureDataError("The records are empty: a tenure table needs at least one row.", n_rows=0)
 
-        ids = frame[id].to_numpy() if id is not None else frame.index.to_numpy()
-        n = len(frame)
-        exit_t = _numeric_times(frame[exit_col], exit_col, ids)
-        entry_t = _numeric_times(frame[entry], entry, ids) if entry is not None else np.zeros(n)
+        def get(spec):
+            return spec if isinstance(spec, pd.Series) else frame[spec]
+
+        def name_of(spec):
+            return spec.name if isinstance(spec, pd.Series) else spec
+
+        ids = get(id).to_numpy() if id is not None else frame.index  # by reference, never copied
+        # a frame read by from_csv is private: its int32 times are kept without a copy
+        exit_t = _time_array(get(exit_col), name_of(exit_col), ids, copy=not _owned)
+        entry_t = _time_array(get(entry), name_of(entry), ids, copy=not _owned) if entry is not None else None
 
         # --- event flag
-        raw_cause = frame[cause] if cause is not None else None
+        raw_cause = get(cause) if cause is not None else None
+        cause_name = name_of(cause)
         if event is not None:
-            ev = _parse_event(frame[event], event, ids, censored, event_labels)
+            ev = _parse_event(get(event), name_of(event), ids, censored, event_labels)
         elif raw_cause is not None:
             ev = _factorize(raw_cause)[0] >= 0
         else:
             ev = np.ones(n, dtype=bool)
 
         # --- times
-        if entry is not None:
+        if entry_t is not None:
             bad = exit_t < entry_t
             if bad.any():
-                raise data_error(exit_col, f"exit before entry (column {entry!r})", bad, ids,
+                raise data_error(name_of(exit_col), f"exit before entry (column {name_of(entry)!r})", bad, ids,
                                  "Exit times must be >= entry times; check the columns are not swapped.")
             bad = (entry_t > 0) & (exit_t == entry_t)
             if bad.any():
-                raise data_error(exit_col, f"exit equal to a positive entry (column {entry!r})", bad, ids,
-                                 "A customer who leaves the moment observation starts was never at risk; "
-                                 "drop these rows or set their entry to 0.")
-
-        out = pd.DataFrame({"id": ids, "entry": entry_t, "exit": exit_t, "event": ev})
+                raise data_error(name_of(exit_col), f"exit equal to a positive entry (column {name_of(entry)!r})",
+                                 bad, ids, "A customer who leaves the moment observation starts was never at "
+                                 "risk; drop these rows or set their entry to 0.")
+            if not (entry_t > 0).any():
+                entry_t = None  # no left truncation: store no entry column
+            else:
+                entry_t, exit_t = _common_time_type(entry_t, exit_t)
 
         # --- causes (work on the distinct labels, not row by row)
         cause_levels: tuple[str, ...] = ()
+        cause_col = None
         if raw_cause is not None:
             codes, labels = _factorize(raw_cause)
             has_cause = codes >= 0
             bad = ev & ~has_cause
             if bad.any():
-                raise data_error(cause, "defections that have no cause", bad, ids,
+                raise data_error(cause_name, "defections that have no cause", bad, ids,
                                  "Fill the cause (e.g. 'unknown') or drop the cause column.")
             bad = ~ev & has_cause
             if bad.any():
-                raise data_error(cause, "a cause on censored rows (no defection)", bad, ids,
+                raise data_error(cause_name, "a cause on censored rows (no defection)", bad, ids,
                                  "A cause belongs to defections only; check the event column.")
             if cause_map is not None:
                 cm = cause_map if isinstance(cause_map, CauseMap) else CauseMap(dict(cause_map))
@@ -280,7 +422,7 @@ class Tenures:
                 else:  # the slow path counts and names the unknown labels (error or warning)
                     rows = np.asarray(labels, dtype=object)[codes].copy()
                     rows[codes < 0] = None
-                    mapped_rows = cm.apply(rows, column=cause, ids=ids)
+                    mapped_rows = cm.apply(rows, column=cause_name, ids=ids)
                     mapped_labels = [mapped_rows[np.argmax(codes == k)] for k in range(len(labels))]
                 levels = cm.categories(present=mapped_labels)
                 if causes is not None:
@@ -291,42 +433,123 @@ class Tenures:
                 unknown_label = np.array([lab not in levels for lab in mapped_labels] + [False])
                 unknown = unknown_label[codes]  # code -1 picks the trailing False
                 if unknown.any():
-                    raise data_error(cause, f"causes not among the given levels {levels}", unknown, ids,
+                    raise data_error(cause_name, f"causes not among the given levels {levels}", unknown, ids,
                                      "Add them to 'causes' or map them with 'cause_map'.")
             present = set(mapped_labels)
             cause_levels = tuple(c for c in levels if c in present) if causes is None else tuple(levels)
-            lookup = np.array([cause_levels.index(m) if m in cause_levels else -1 for m in mapped_labels] + [-1])
-            out["cause"] = pd.Categorical.from_codes(lookup[codes], categories=list(cause_levels))
+            lookup = np.array([cause_levels.index(m) if m in cause_levels else -1 for m in mapped_labels] + [-1],
+                              dtype=_code_dtype(len(cause_levels)))
+            cause_col = pd.Categorical.from_codes(lookup[codes], categories=list(cause_levels))
+            del codes
         elif causes is not None:
             raise ValueError("'causes' was given but no 'cause' column: pass cause='<column>'.")
+        _check_user_names(tuple(seg_names), tuple(val_names), cause_levels, owner, n)
 
         # --- weights
+        w = None
         if weights is not None:
-            w = _numeric_times(frame[weights], weights, ids, what="weights")
-            out["weight"] = w
-        else:
-            out["weight"] = 1.0
+            w = _time_array(get(weights), name_of(weights), ids, what="weights").astype(float)
+            zero = w == 0
+            n_zero = int(zero.sum())
+            if n_zero:
+                warnings.warn(
+                    f"Column {name_of(weights)!r} has {n_zero} row{'s' if n_zero > 1 else ''} with zero weight "
+                    f"({format_ids(np.asarray(ids, dtype=object)[zero][:5], n_zero)}): they count in no estimate"
+                    + (" (every row: there is nothing to estimate)." if n_zero == n else "."),
+                    StatisticalWarning, stacklevel=find_stack_level())
+            if bool((w == 1.0).all()):
+                w = None  # unit weights: store none
 
         # --- ids
         if not spells and not _unique_ids(ids):
-            dup = pd.Series(ids).duplicated(keep=False).to_numpy()
+            dup = pd.Series(np.asarray(ids)).duplicated(keep=False).to_numpy()
             if dup.any():
                 raise data_error(id if id is not None else "index", "duplicate ids", dup, ids,
                                  "Pass spells=True if customers can have several spells, or de-duplicate.")
 
-        # --- segments
-        for s in segments:
-            out[s] = _segment(frame[s], s, ids, missing_segment)
-        # --- values
-        for v in values:
-            col = frame[v]
+        # --- segments and values, under their (renamed) table names
+        user: dict = {}
+        for s, name in zip(segments, seg_names, strict=True):
+            user[name] = _segment(get(s), s, ids, missing_segment)
+        for v, name in zip(values, val_names, strict=True):
+            col = get(v)
             num = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
             bad = col.notna().to_numpy() & np.isnan(num)
             if bad.any():
                 raise data_error(v, "non-numeric values", bad, ids, "Value columns must be numbers.")
-            out[v] = num
+            user[name] = num.copy() if np.shares_memory(num, col.to_numpy()) else num
+        if w is not None:
+            _warn_zero_weight_levels(w, {name: user[name] for name in seg_names})
 
-        return cls(out, segments=segments, values=values, causes=cause_levels, time_unit=time_unit, spells=spells)
+        store = {"id": ids, "entry": entry_t, "exit": exit_t, "event": ev, "cause": cause_col, "weight": w,
+                 "user": user}
+        return cls(segments=seg_names, values=val_names, causes=cause_levels, time_unit=time_unit, spells=spells,
+                   _store=store)
+
+    @classmethod
+    def from_csv(
+        cls,
+        path,
+        *,
+        duration: str | None = None,
+        exit: str | None = None,
+        event: str | None = None,
+        entry: str | None = None,
+        cause: str | None = None,
+        id: str | None = None,
+        segments: str | Sequence[str] = (),
+        values: str | Sequence[str] = (),
+        weights: str | None = None,
+        engine: str = "pyarrow",
+        read_options: Mapping | None = None,
+        **kwargs,
+    ) -> Tenures:
+        """Build a tenure table straight from a CSV file, reading only the columns it needs.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The CSV file (a header row, then one row per customer or spell).
+        duration, exit, event, entry, cause, id, segments, values, weights : str
+            Column names, as in :meth:`from_frame`.
+        engine : {"pyarrow", "pandas"}, default "pyarrow"
+            ``"pyarrow"`` reads with ``pyarrow.csv`` (multi-threaded, the fastest; segment and cause columns are
+            read dictionary-encoded, so their text never becomes one Python string per row); ``"pandas"`` with
+            ``pandas.read_csv(usecols=..., dtype=...)`` (slower, with the smallest peak memory). Both first read
+            the times as ``int32`` and the event as ``int8`` and fall back to the inferred types when the file
+            holds fractions or labels (one more read).
+        read_options : mapping, optional
+            Extra keyword arguments of ``pandas.read_csv`` (engine "pandas") or of
+            ``pyarrow.csv.ReadOptions`` (engine "pyarrow"), e.g. ``{"encoding": "latin-1"}``.
+        **kwargs
+            Passed to :meth:`from_frame` (``time_unit``, ``censored``, ``cause_map``, ``rename``...).
+
+        Returns
+        -------
+        Tenures
+            As :meth:`from_frame` would build it from the file read as a frame; the frame read is not kept
+            (only the id column, by reference, when ``id`` is given).
+
+        Examples
+        --------
+        >>> t = Tenures.from_csv("customers.csv", duration="tenure", event="churned",
+        ...                      segments="contract")  # doctest: +SKIP
+        """
+        owner = "Tenures.from_csv"
+        check_one_of(engine, "engine", owner, ("pyarrow", "pandas"))
+        segments, values = _as_list(segments), _as_list(values)
+        categorical = [c for c in [*segments, cause] if c is not None]
+        cols = list(dict.fromkeys(c for c in [duration, exit, event, entry, cause, id, weights, *segments, *values]
+                                  if c is not None))
+        extra = dict(read_options or {})
+        times = [c for c in (duration, exit, entry) if c is not None]
+        flags = [event] if event is not None else []
+        if engine == "pandas":
+            frame = _read_csv_pandas(path, cols, categorical, times, flags, extra, owner)
+        else:
+            frame = _read_csv_arrow(path, cols, categorical, times, flags, extra, owner)
+        return cls.from_frame(frame, duration=duration, exit=exit, event=event, entry=entry, cause=cause, id=id,
+                              segments=segments, values=values, weights=weights, _owned=True, **kwargs)
 
     @classmethod
     def from_dates(
@@ -386,30 +609,28 @@ class Tenures:
                              "Check that start and end are not swapped.")
         observed = e.notna() & (e <= as_of_ts)
         stop = e.where(observed, as_of_ts)
-        work = pd.DataFrame(index=frame.index)
-        work["__exit"] = _elapsed(s, stop, unit)
-        if event is None:
-            work["__event"] = observed.to_numpy()
-        event_col = "__event" if event is None else event
-        entry_col = None
+        exit_s = pd.Series(_elapsed(s, stop, unit), index=frame.index, name=end)
+        event_col = pd.Series(observed.to_numpy(), index=frame.index, name=end) if event is None else event
+        entry_s = None
         if observed_from is not None:
             of = pd.Timestamp(observed_from)
-            work["__entry"] = _elapsed(s, s.where(s > of, of), unit)
-            bad = (work["__entry"] > 0).to_numpy() & (stop < of).to_numpy()
+            entry_v = _elapsed(s, s.where(s > of, of), unit)
+            bad = (entry_v > 0) & (stop < of).to_numpy()
             if bad.any():
                 raise data_error(end, f"defections before the observation start {of.date()}", bad, ids,
                                  "Customers who left before records were kept cannot be in a truncated sample.")
             # left in the same (partial) unit in which observation started: at risk at that one time
-            same = (work["__entry"] > 0) & (work["__entry"] >= work["__exit"])
-            work.loc[same, "__entry"] = work.loc[same, "__exit"] - 1
-            entry_col = "__entry"
+            exit_v = exit_s.to_numpy()
+            same = (entry_v > 0) & (entry_v >= exit_v)
+            entry_v = np.where(same, exit_v - 1, entry_v)
+            entry_s = pd.Series(entry_v, index=frame.index, name="observed_from")
         cause = kwargs.pop("cause", None)
-        merged = pd.concat([frame.drop(columns=[c for c in work.columns if c in frame.columns]), work], axis=1)
         if cause is not None and event is None:
             # a cause recorded for a defection after the cut-off is not yet observed
-            merged[cause] = merged[cause].where(observed.to_numpy(), None)
+            check_columns(frame, [cause])
+            cause = frame[cause].where(observed.to_numpy(), None)
         kwargs.setdefault("censored", None)
-        return cls.from_frame(merged, duration="__exit", event=event_col, entry=entry_col, cause=cause,
+        return cls.from_frame(frame, duration=exit_s, event=event_col, entry=entry_s, cause=cause,
                               time_unit=unit, **kwargs)
 
     @classmethod
@@ -508,10 +729,10 @@ class Tenures:
         observed_for = np.where(is_churned, exposure, float(period))
         snapshot_entry = np.where(is_joined, 0.0, np.maximum(t - observed_for, 0.0))
         entry = snapshot_entry if truncate else np.zeros(len(t))
-        work = pd.DataFrame({"__entry": entry, "__event": st.isin(churned_l).to_numpy()}, index=frame.index)
-        merged = pd.concat([frame, work], axis=1)
+        entry_s = pd.Series(entry, index=frame.index, name=tenure)
+        event_s = pd.Series(is_churned, index=frame.index, name=status)
         kwargs.pop("censored", None)
-        out = cls.from_frame(merged, duration=tenure, event="__event", entry="__entry", **kwargs)
+        out = cls.from_frame(frame, duration=tenure, event=event_s, entry=entry_s, **kwargs)
         n_trunc = int((snapshot_entry > 0).sum())
         out.truncation = TruncationReport(
             period=float(period), n_rows=len(t), n_truncated=n_trunc, n_joined=int(is_joined.sum()),
@@ -521,22 +742,23 @@ class Tenures:
 
     # ------------------------------------------------------------------ views
     def __len__(self) -> int:
-        return len(self.data)
+        return len(self._frame) if self._store is None else len(self._store["exit"])
 
     @property
     def n_customers(self) -> int:
         """Number of distinct ids."""
-        return int(self.data["id"].nunique()) if self.spells else len(self.data)
+        return int(pd.Series(np.asarray(self.column("id"))).nunique()) if self.spells else len(self)
 
     @property
     def n_events(self) -> int:
         """Number of defections."""
-        return int(self.data["event"].sum())
+        return int(np.count_nonzero(self.column("event")))
 
     @property
     def is_truncated(self) -> bool:
         """Whether any row enters observation after time 0."""
-        return bool((self.data["entry"] > 0).any())
+        entry = self._stored("entry")
+        return entry is not None and bool((entry > 0).any())
 
     def __repr__(self) -> str:
         parts = [f"{len(self):,} rows", f"{self.n_events:,} defections", f"time unit {self.time_unit!r}"]
@@ -545,7 +767,7 @@ class Tenures:
         if self.segments:
             parts.append(f"segments {list(self.segments)}")
         if self.is_truncated:
-            parts.append(f"{int((self.data['entry'] > 0).sum()):,} left-truncated")
+            parts.append(f"{int(np.count_nonzero(self._stored('entry') > 0)):,} left-truncated")
         return f"Tenures({', '.join(parts)})"
 
     def naive(self) -> Tenures:
@@ -554,6 +776,10 @@ class Tenures:
         This is the usual, untruncated reading of snapshot data. It overstates survival when the records
         are a snapshot; compare both readings before choosing.
         """
+        if self._store is not None:
+            return Tenures(segments=self.segments, values=self.values, causes=self.causes, time_unit=self.time_unit,
+                           spells=self.spells, truncation=None, source=self.source,
+                           _store={**self._store, "entry": None})
         data = self.data.copy()
         data["entry"] = 0.0
         return Tenures(data, segments=self.segments, values=self.values, causes=self.causes,
@@ -634,22 +860,25 @@ class Tenures:
             ``n_censored``, ``n_truncated`` (entry > 0), ``median_follow_up`` (median of exit - entry),
             ``min_time`` and ``max_time``.
         """
-        by = _as_list(by)
-        check_columns(self.data, by, what="tenure table")
-        d = self.data
-        w = d["weight"]
+        by = self._check_by(by, "Tenures.describe")
+        w = self.column("weight").astype(float, copy=False)
+        event = np.asarray(self.column("event"), dtype=bool)
+        exit_t = self.column("exit")
+        entry_t = self.column("entry")
         frame = pd.DataFrame({
             "n_customers": w,
-            "n_events": w * d["event"],
-            "n_censored": w * ~d["event"],
-            "n_truncated": w * (d["entry"] > 0),
-            "follow_up": d["exit"] - d["entry"],
-            "min_time": d["exit"],
-            "max_time": d["exit"],
+            "n_events": w * event,
+            "n_censored": w * ~event,
+            "n_truncated": w * (entry_t > 0),
+            "follow_up": (exit_t - entry_t).astype(float),
+            "min_time": exit_t.astype(float),
+            "max_time": exit_t.astype(float),
         })
+        cause = self._stored("cause")
         for c in self.causes:
-            frame[f"events_{c}"] = w * (d["cause"] == c)
-        keys = [d[b] for b in by] if by else [pd.Series("all", index=d.index, name="segment")]
+            frame[f"events_{c}"] = w * np.asarray(cause == c)
+        keys = [pd.Series(self.column(b), name=b) for b in by] if by else \
+            [pd.Series("all", index=frame.index, name="segment")]
         g = frame.groupby(keys, observed=True, sort=True)
         sums = g[["n_customers", "n_events", *[f"events_{c}" for c in self.causes], "n_censored",
                   "n_truncated"]].sum()
@@ -661,6 +890,21 @@ class Tenures:
         if not by:
             out = out.drop(columns="segment")
         return out
+
+    def _check_by(self, by, owner: str) -> list[str]:
+        """Grouping columns: segment or value columns, never a canonical column such as the event flag."""
+        by = _as_list(by)
+        if len(set(by)) != len(by):
+            raise ValueError(f"{owner}: 'by' lists a column twice: {by}.")
+        for b in by:
+            if b in CANONICAL:
+                raise TenureDataError(
+                    f"{owner}: by={b!r} names the tenure table's {_CANONICAL_MEANING[b]} (a canonical column), "
+                    f"not a segment. Group by a segment column ({list(self.segments) or 'none declared'}); a column "
+                    f"of your records called {b!r} is kept as a segment with segments=[{b!r}], "
+                    f"rename={{{b!r}: {b + '_segment'!r}}}.", column=b, n_rows=len(self))
+        check_columns(pd.DataFrame(columns=self._names()), by, what="tenure table")
+        return by
 
     def check_confounding(self, by: str | Sequence[str], *, warn: bool = True) -> pd.DataFrame:
         """Warn when a segment column is determined by tenure itself; see :func:`tenure_confounding`."""
@@ -698,14 +942,12 @@ def tenure_confounding(tenures: Tenures, segment: str, *, coverage: float = 0.9,
         ``n_disjoint`` (number of other levels it is nearly disjoint from). ``attrs["confounded"]`` holds the
         verdict and ``attrs["message"]`` the warning text.
     """
-    d = tenures.data
-    if segment not in d.columns:
-        check_columns(d, [segment], what="tenure table")
+    tenures._check_by(segment, "tenure_confounding")
     lo_q, hi_q = (1 - coverage) / 2, 1 - (1 - coverage) / 2
-    col = d[segment]
+    col = pd.Series(tenures.column(segment))
     codes, levels = (col.cat.codes.to_numpy(np.int64), list(col.cat.categories)) \
         if isinstance(col.dtype, pd.CategoricalDtype) else pd.factorize(col, sort=True)
-    exit_t = d["exit"].to_numpy(float)
+    exit_t = np.asarray(tenures.column("exit"), dtype=float)
     exit_i = exit_t.astype(np.int64)
     n_levels, top = len(levels), int(exit_t.max())
     if np.array_equal(exit_i, exit_t) and n_levels * (top + 1) <= 20_000_000:
@@ -720,7 +962,7 @@ def tenure_confounding(tenures: Tenures, segment: str, *, coverage: float = 0.9,
         n = g.size().reindex(range(n_levels), fill_value=0).to_numpy()
         low = g.quantile(lo_q, interpolation="lower").reindex(range(n_levels)).to_numpy()
         high = g.quantile(hi_q, interpolation="lower").reindex(range(n_levels)).to_numpy()
-    return _confounding_table(segment, levels, n, low, high, len(d), max_overlap=max_overlap, min_share=min_share)
+    return _confounding_table(segment, levels, n, low, high, len(tenures), max_overlap=max_overlap, min_share=min_share)
 
 
 def _confounding_table(segment, levels, n, low, high, n_rows, *, max_overlap=0.1, min_share=0.01) -> pd.DataFrame:
@@ -751,8 +993,104 @@ def _confounding_table(segment, levels, n, low, high, n_rows, *, max_overlap=0.1
     return table
 
 
-# ---------------------------------------------------------------------- helpers
-def _numeric_times(col: pd.Series, name: str, ids, what: str = "times") -> np.ndarray:
+# ---------------------------------------------------------------------- names
+def _renamed(segments: list, values: list, rename, owner: str) -> tuple[list, list]:
+    """The table names of the segment and value columns after ``rename``."""
+    if rename is None:
+        return list(segments), list(values)
+    if not isinstance(rename, Mapping):
+        raise param_error("rename", owner, "a mapping {column in the frame: name in the tenure table}", rename,
+                          type_error=True)
+    unknown = [k for k in rename if k not in segments and k not in values]
+    if unknown:
+        raise ValueError(f"{owner}: rename={dict(rename)!r} renames {unknown}, which are not segment or value "
+                         f"columns (segments={list(segments)}, values={list(values)}); only those can be renamed.")
+    bad = [v for v in rename.values() if not isinstance(v, str) or not v]
+    if bad:
+        raise param_error("rename", owner, "a mapping to non-empty str names", dict(rename))
+    return [rename.get(c, c) for c in segments], [rename.get(c, c) for c in values]
+
+
+def _check_user_names(segments: tuple, values: tuple, causes: tuple, owner: str, n_rows: int) -> None:
+    """Refuse segment or value names that would clash with a canonical or result column (see CANONICAL)."""
+    def clash(name, kind, what):
+        return TenureDataError(
+            f"{owner}: the {kind} column {name!r} has the name of {what}, so it would be confused with it in "
+            f"every table built from the records ({n_rows} rows). Keep it under another name: pass "
+            f"rename={{{name!r}: {str(name) + '_' + kind!r}}} (or rename the column in your frame).",
+            column=name, n_rows=n_rows)
+
+    for kind, names in (("segment", segments), ("value", values)):
+        for name in names:
+            if not isinstance(name, str):
+                raise TenureDataError(f"{owner}: {kind} column names must be str; got {name!r} "
+                                      f"({type(name).__name__}). Rename the column or pass rename={{...}}.",
+                                      column=name, n_rows=n_rows)
+            if name in CANONICAL:
+                raise clash(name, kind, f"the tenure table's {_CANONICAL_MEANING[name]} ({name!r})")
+    for name in segments:
+        if name in RESERVED_SEGMENT_NAMES:
+            raise clash(name, "segment", f"the result column {name!r} of life tables and estimates")
+        if any(name == f"events_{c}" for c in causes):
+            raise clash(name, "segment", f"the per-cause count column {name!r} (cause {name[7:]!r})")
+    seen: set = set()
+    for name in (*segments, *values):
+        if name in seen:
+            raise TenureDataError(f"{owner}: the column {name!r} is listed twice among the segments and values "
+                                  f"(segments={list(segments)}, values={list(values)}); a column is either a "
+                                  "segment or a value, once.", column=name, n_rows=n_rows)
+        seen.add(name)
+
+
+def _warn_zero_weight_levels(w: np.ndarray, segments: dict) -> None:
+    """Warn about segment levels whose rows all have weight 0 (they get no curve, never a survival of 1)."""
+    for name, cat in segments.items():
+        codes = cat.codes
+        k = len(cat.categories)
+        rows = np.bincount(codes, minlength=k)
+        total = np.bincount(codes, weights=w, minlength=k)
+        empty = (rows > 0) & (total == 0)
+        if empty.any():
+            levels = ", ".join(f"{cat.categories[i]!r} ({rows[i]} rows)" for i in np.flatnonzero(empty)[:5])
+            warnings.warn(
+                f"Segment column {name!r}: {int(empty.sum())} level(s) have only zero weights: {levels}. Life "
+                "tables and estimates by this column leave them out (no curve), since nothing is observed.",
+                StatisticalWarning, stacklevel=find_stack_level())
+
+
+# ---------------------------------------------------------------------- storage types
+_INT32_MAX = np.iinfo(np.int32).max
+
+
+def _code_dtype(n_levels: int):
+    """The narrowest signed code type for ``n_levels`` categories (code -1 is missing), as pandas chooses."""
+    for dt in (np.int8, np.int16, np.int32):
+        if n_levels < np.iinfo(dt).max:
+            return dt
+    return np.int64
+
+
+def _narrow_int(arr: np.ndarray, copy: bool = True) -> np.ndarray:
+    """Non-negative whole-number times as int32 when they fit (a private copy unless ``copy=False``), else int64."""
+    if arr.size == 0 or int(arr.max()) <= _INT32_MAX:
+        return arr.astype(np.int32, copy=copy)
+    return arr.astype(np.int64, copy=copy)
+
+
+def _common_time_type(entry: np.ndarray, exit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Entry and exit in one type: integers when both are, floats otherwise."""
+    if entry.dtype == exit.dtype:
+        return entry, exit
+    if entry.dtype.kind in "iu" and exit.dtype.kind in "iu":
+        return entry.astype(np.int64), exit.astype(np.int64)
+    return entry.astype(float), exit.astype(float)
+
+
+def _time_array(col: pd.Series, name: str, ids, what: str = "times", copy: bool = True) -> np.ndarray:
+    """Validated times (or weights) in the narrowest exact type: int32 for whole numbers that fit, else float64.
+
+    Integer columns never pass through floats; float columns holding whole numbers become integers.
+    """
     if pd.api.types.is_bool_dtype(col):
         raise data_error(name, f"boolean values where {what} are expected", np.ones(len(col), bool), ids,
                          "Pass a numeric column.")
@@ -760,25 +1098,93 @@ def _numeric_times(col: pd.Series, name: str, ids, what: str = "times") -> np.nd
         raise data_error(name, f"dates or timedeltas where {what} in time units are expected",
                          np.ones(len(col), bool), ids,
                          "Use Tenures.from_dates for dates, or convert durations to numbers of time units.")
-    num = pd.to_numeric(col, errors="coerce")
-    arr = num.to_numpy(dtype=float, na_value=np.nan)
-    missing = col.isna().to_numpy()
+    dtype = col.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu":  # numpy integers: no missing, no inf
+        arr = col.to_numpy()
+        if dtype.kind == "i" and arr.size and arr.min() < 0:
+            raise data_error(name, f"negative {what}", arr < 0, ids, _negative_fix(what))
+        return _narrow_int(arr, copy=copy)
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        arr = col.to_numpy()
+        missing = np.isnan(arr)
+    else:
+        num = pd.to_numeric(col, errors="coerce")
+        arr = num.to_numpy(dtype=float, na_value=np.nan)
+        missing = col.isna().to_numpy()
+        nonnum = np.isnan(arr) & ~missing
+        if nonnum.any() and missing.any():
+            raise data_error(name, f"missing {what}", missing, ids, "Fill or drop them before building the table.")
+        if nonnum.any():
+            examples = ", ".join(repr(v) for v in pd.Series(col[nonnum]).astype(str).unique()[:3])
+            raise data_error(name, f"non-numeric {what} (e.g. {examples})", nonnum, ids,
+                             "Convert the column to numbers (pd.to_numeric) or fix the bad entries.")
     if missing.any():
         raise data_error(name, f"missing {what}", missing, ids, "Fill or drop them before building the table.")
-    nonnum = np.isnan(arr) & ~missing
-    if nonnum.any():
-        examples = ", ".join(repr(v) for v in pd.Series(col[nonnum]).astype(str).unique()[:3])
-        raise data_error(name, f"non-numeric {what} (e.g. {examples})", nonnum, ids,
-                         "Convert the column to numbers (pd.to_numeric) or fix the bad entries.")
     inf = np.isinf(arr)
     if inf.any():
         raise data_error(name, f"infinite {what}", inf, ids, "Censor such customers at a finite time.")
-    neg = arr < 0
-    if neg.any():
-        raise data_error(name, f"negative {what}", neg, ids,
-                         "Times must be >= 0; check the start/end dates in preprocessing." if what == "times"
-                         else f"{what.capitalize()} must be >= 0.")
-    return arr
+    if arr.size and arr.min() < 0:
+        raise data_error(name, f"negative {what}", arr < 0, ids, _negative_fix(what))
+    if arr.size and arr.max() <= _INT32_MAX and bool(np.all(np.mod(arr, 1) == 0)):
+        return arr.astype(np.int32)
+    return arr.astype(np.float64, copy=True) if np.shares_memory(arr, col.to_numpy()) else arr.astype(np.float64)
+
+
+def _negative_fix(what: str) -> str:
+    if what == "times":
+        return "Times must be >= 0; check the start/end dates in preprocessing."
+    return f"{what.capitalize()} must be >= 0."
+
+
+# ---------------------------------------------------------------------- reading files
+def _read_csv_pandas(path, cols, categorical, times, flags, extra, owner) -> pd.DataFrame:
+    """``pandas.read_csv`` of the needed columns, first with narrow types (int32 times, int8 flags, categories),
+    then, when the file does not fit them (fractions, labels), with the categories only."""
+    cat = {c: "category" for c in categorical}
+    attempts = [{**{c: "int32" for c in times}, **{c: "int8" for c in flags}, **cat}, cat]
+    for i, dtype in enumerate(attempts):
+        try:
+            return pd.read_csv(path, usecols=cols, dtype=dtype, **extra)
+        except ValueError as err:
+            if "Usecols" in str(err):
+                raise TenureDataError(f"{owner}: {err} (file {str(path)!r}). Check the column names (they are "
+                                      "case-sensitive).") from err
+            if i == len(attempts) - 1:
+                raise
+        except OverflowError:
+            continue
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _read_csv_arrow(path, cols, categorical, times, flags, extra, owner) -> pd.DataFrame:
+    """``pyarrow.csv`` read of the needed columns (segments dictionary-encoded), narrow types first as above."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    dictionary = {c: pa.dictionary(pa.int32(), pa.string()) for c in categorical}
+    attempts = [{**{c: pa.int32() for c in times}, **{c: pa.int8() for c in flags}, **dictionary}, dictionary]
+    for i, types in enumerate(attempts):
+        try:
+            table = pacsv.read_csv(path, read_options=pacsv.ReadOptions(**extra),
+                                   convert_options=pacsv.ConvertOptions(include_columns=cols, column_types=types))
+            break
+        except KeyError as err:  # pyarrow's ArrowKeyError names the missing column
+            raise TenureDataError(f"{owner}: {str(err).strip(chr(34))} (file {str(path)!r}). Check the column "
+                                  "names (they are case-sensitive).") from err
+        except pa.ArrowInvalid:
+            if i == len(attempts) - 1:
+                raise
+    frame = table.to_pandas(split_blocks=True, self_destruct=True)
+    del table
+    for c in categorical:  # levels in sorted order, as from a frame (the dictionary is in file order)
+        frame[c] = frame[c].cat.reorder_categories(sorted(frame[c].cat.categories, key=str))
+    return frame
+
+
+# ---------------------------------------------------------------------- helpers
+def _numeric_times(col: pd.Series, name: str, ids, what: str = "times") -> np.ndarray:
+    """Validated times as float64 (see :func:`_time_array` for the stored, narrow version)."""
+    return _time_array(col, name, ids, what).astype(float)
 
 
 def _parse_event(col: pd.Series, name: str, ids, censored, event_labels) -> np.ndarray:
@@ -786,10 +1192,21 @@ def _parse_event(col: pd.Series, name: str, ids, censored, event_labels) -> np.n
     if missing.any():
         raise data_error(name, "missing event flags", missing, ids,
                          "Every row must say whether the customer defected (True/1) or is censored (False/0).")
-    col = col.infer_objects()  # flags held in an object column (True/False, 0/1) are flags, not labels
+    if col.dtype == object:
+        col = col.infer_objects()  # flags held in an object column (True/False, 0/1) are flags, not labels
     if pd.api.types.is_bool_dtype(col) and censored is None:
-        return col.to_numpy(dtype=bool)
+        return col.to_numpy(dtype=bool, copy=True)
     cens_l, ev_l = _as_list(censored), _as_list(event_labels)
+    if not cens_l and isinstance(col.dtype, np.dtype) and col.dtype.kind in "iu":  # 0/1 integers, no float copy
+        arr = col.to_numpy()
+        ev = arr == 1
+        bad = ~ev & (arr != 0)
+        if bad.any():
+            vals = ", ".join(str(v) for v in pd.unique(arr[bad])[:5])
+            raise data_error(name, f"unknown event labels ({vals})", bad, ids,
+                             "Numeric event flags must be 0 (censored) or 1 (defected); for other codes "
+                             "pass censored=[...] and event_labels=[...].")
+        return ev
     if not cens_l and pd.api.types.is_numeric_dtype(col):
         arr = col.to_numpy(dtype=float)
         bad = ~np.isin(arr, [0.0, 1.0])
@@ -816,9 +1233,16 @@ def _parse_event(col: pd.Series, name: str, ids, censored, event_labels) -> np.n
     return ~is_cens
 
 
-def _unique_ids(ids: np.ndarray) -> bool:
-    """Whether ids are unique; strictly increasing numeric ids (the usual case) need no hash table."""
-    if ids.dtype.kind in "iuf" and len(ids) > 1 and bool((np.diff(ids) > 0).all()):
+def _unique_ids(ids) -> bool:
+    """Whether ids are unique; a RangeIndex or strictly increasing numeric ids (the usual case) need no hash table."""
+    if isinstance(ids, pd.RangeIndex):
+        return True
+    if isinstance(ids, pd.Index):
+        if ids.is_monotonic_increasing and ids.dtype.kind in "iuf":
+            ids = ids.to_numpy()
+        else:
+            return bool(ids.is_unique)
+    if ids.dtype.kind in "iuf" and len(ids) > 1 and bool((ids[1:] > ids[:-1]).all()):
         return True
     return bool(pd.Index(ids).is_unique)
 
@@ -835,24 +1259,75 @@ def _factorize(col: pd.Series) -> tuple[np.ndarray, list]:
     return np.asarray(codes, dtype=np.int64), labels
 
 
+_CHUNK = 1 << 18  # rows per chunk where a full-length temporary would cost 8 bytes a row
+_HASH_CHUNK = 1 << 16  # rows per factorize call: its hash table is sized to its input
+
+
 def _segment(col: pd.Series, name: str, ids, missing_segment: str) -> pd.Categorical:
-    codes, labels = _factorize(col)
-    missing = codes < 0
-    if missing.any() and missing_segment == "error":
-        raise data_error(name, "missing segment values", missing, ids,
-                         f"Fill them, or pass missing_segment='level' to make them the level {MISSING_LEVEL!r}.")
-    labels = [str(u) for u in labels]
+    """A segment column as a categorical with the narrowest codes, factorized chunk by chunk (no full-length
+    int64 codes); an input categorical keeps its categories (as str) and order."""
     if isinstance(col.dtype, pd.CategoricalDtype):
         cats = [str(c) for c in col.cat.categories]
         ordered = bool(col.cat.ordered)
-    else:
-        cats = sorted(set(labels) - {""})
-        ordered = False
-    if missing.any() and MISSING_LEVEL not in cats:
-        cats = cats + [MISSING_LEVEL]
-    index = {c: i for i, c in enumerate(cats)}
-    lookup = np.array([index.get(lab, -1) for lab in labels] + [index.get(MISSING_LEVEL, -1)])
-    return pd.Categorical.from_codes(lookup[codes], categories=cats, ordered=ordered)
+        src_codes = col.cat.codes.to_numpy()
+        blank = np.array([c.strip() == "" for c in cats] + [True])  # code -1 (missing) picks the trailing True
+        missing = src_codes < 0
+        for k in np.flatnonzero(blank[:-1]):  # blank labels (rare) are missing too
+            missing |= src_codes == k
+        if missing.any() and missing_segment == "error":
+            raise data_error(name, "missing segment values", missing, ids,
+                             f"Fill them, or pass missing_segment='level' to make them the level {MISSING_LEVEL!r}.")
+        keep = [c for c, b in zip(cats, blank[:-1], strict=True) if not b]
+        if missing.any() and MISSING_LEVEL not in keep:
+            keep = keep + [MISSING_LEVEL]
+        index = {c: i for i, c in enumerate(keep)}
+        lookup = np.array([index.get(c, index.get(MISSING_LEVEL, -1)) if not b else index.get(MISSING_LEVEL, -1)
+                           for c, b in zip(cats, blank[:-1], strict=True)] + [index.get(MISSING_LEVEL, -1)],
+                          dtype=_code_dtype(len(keep)))
+        out = np.empty(len(src_codes), dtype=lookup.dtype)
+        for start in range(0, len(src_codes), _CHUNK):  # chunked: a fancy index is converted to intp
+            out[start:start + _CHUNK] = lookup[src_codes[start:start + _CHUNK]]
+        return pd.Categorical.from_codes(out, categories=keep, ordered=ordered)
+    n = len(col)
+    values = col.to_numpy()
+    label_index: dict = {}
+    labels: list = []
+    glob = np.empty(n, dtype=np.int32)  # label number per row (-1 missing), narrowed once the labels are known
+    for start in range(0, max(n, 1), _HASH_CHUNK):
+        codes, uniques = pd.factorize(values[start:start + _HASH_CHUNK], use_na_sentinel=True)
+        local = np.empty(len(uniques) + 1, dtype=np.int32)
+        for i, u in enumerate(np.asarray(uniques, dtype=object)):
+            key = str(u)
+            if key.strip() == "":
+                local[i] = -1
+                continue
+            if key not in label_index:
+                label_index[key] = len(labels)
+                labels.append(key)
+            local[i] = label_index[key]
+        local[-1] = -1
+        glob[start:start + len(codes)] = local[codes]
+    cats = sorted(labels)
+    order = {c: i for i, c in enumerate(cats)}
+    missing = glob < 0
+    has_missing = bool(missing.any())
+    if has_missing:
+        if missing_segment == "error":
+            raise data_error(name, "missing segment values", missing, ids,
+                             f"Fill them, or pass missing_segment='level' to make them the level {MISSING_LEVEL!r}.")
+        if MISSING_LEVEL not in cats:
+            cats = cats + [MISSING_LEVEL]
+    del missing
+    dt = _code_dtype(len(cats))
+    rank = np.empty(len(labels) + 1, dtype=dt)
+    for lab, i in label_index.items():
+        rank[i] = order[lab]
+    rank[-1] = cats.index(MISSING_LEVEL) if has_missing else -1  # label -1 picks the missing level
+    out = np.empty(n, dtype=dt)
+    for start in range(0, n, _CHUNK):  # chunked: a fancy index is converted to intp
+        out[start:start + _CHUNK] = rank[glob[start:start + _CHUNK]]
+    del glob
+    return pd.Categorical.from_codes(out, categories=cats)
 
 
 def _dates(col: pd.Series, name: str, ids) -> pd.Series:

@@ -43,7 +43,16 @@ class _Counts:
         return {b: self.keys[b].array.take(codes) for b in self.by}
 
     def frame(self, codes: np.ndarray, columns: dict) -> pd.DataFrame:
-        """A new tidy frame: the segment columns for ``codes`` then ``columns``."""
+        """A new tidy frame: the segment columns for ``codes`` then ``columns``.
+
+        A segment named like one of ``columns`` would be overwritten by it: that is refused, never silent.
+        """
+        clash = [b for b in self.by if b in columns]
+        if clash:
+            raise TenureDataError(
+                f"The segment column {clash[0]!r} has the name of a result column ({', '.join(map(repr, columns))}), "
+                f"so the result would lose it. Rename the segment, e.g. Tenures.from_frame(..., "
+                f"rename={{{clash[0]!r}: {str(clash[0]) + '_segment'!r}}}).", column=clash[0])
         return pd.DataFrame({**self.segment_columns(codes), **columns}, index=pd.RangeIndex(len(codes)))
 
     def labels(self) -> list[str]:
@@ -87,8 +96,30 @@ def _counts(lt: LifeTable, owner: str) -> _Counts:
                               f"risk (times {times}); check n_at_risk and n_entered of the counts.",
                               column="n_events", n_rows=int(bad.sum()))
     starts = np.flatnonzero(np.r_[True, gcode[1:] != gcode[:-1]])
+    observed = np.add.reduceat(arrays["n_at_risk"], starts) > 0
+    if not observed.all():  # segments where nobody is ever at risk (zero weights): no curve, never S = 1
+        gcode, keys, arrays, starts = _drop_unobserved(owner, by, gcode, keys, arrays, starts, observed)
     stops = np.r_[starts[1:], len(gcode)]
     return _Counts(by=by, keys=keys, gcode=gcode, starts=starts, stops=stops, time_unit=lt.time_unit, **arrays)
+
+
+def _drop_unobserved(owner, by, gcode, keys, arrays, starts, observed):
+    """Drop the segments with nobody at risk at any time, with a warning; refuse a table with none left."""
+    labels = (["all customers"] if not by else
+              [", ".join(f"{b}={v!r}" for b, v in zip(by, row, strict=True))
+               for row in keys.loc[~observed, list(by)].itertuples(index=False)])
+    if not observed.any():
+        raise TenureDataError(f"{owner}: nobody is at risk at any time (every weight is 0?): there is nothing to "
+                              "estimate.", column="n_at_risk")
+    warnings.warn(f"{owner}: {int((~observed).sum())} segment(s) have nobody at risk at any time (their weights are "
+                  f"all 0): {'; '.join(labels[:5])}. They get no curve.", StatisticalWarning, stacklevel=3)
+    keep_rows = observed[gcode]
+    new_code = np.cumsum(observed) - 1
+    gcode = new_code[gcode[keep_rows]]
+    arrays = {k: v[keep_rows] for k, v in arrays.items()}
+    keys = keys.loc[observed].reset_index(drop=True)
+    starts = np.flatnonzero(np.r_[True, gcode[1:] != gcode[:-1]])
+    return gcode, keys, arrays, starts
 
 
 def _segment_codes(table: pd.DataFrame, by: tuple) -> tuple[np.ndarray, pd.DataFrame]:

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from churnsurv._validation import check_columns, data_error, find_stack_level, param_error
-from churnsurv.exceptions import TenureConfoundingWarning
-from churnsurv.data.tenures import Tenures, _as_list, _confounding_table
+from churnsurv.data.tenures import _CHUNK, RESERVED_SEGMENT_NAMES, Tenures, _as_list, _confounding_table
+from churnsurv.exceptions import StatisticalWarning, TenureConfoundingWarning, TenureDataError
 
 __all__ = ["LifeTable", "as_life_table", "life_table"]
 
@@ -65,31 +65,38 @@ class LifeTable:
         if not isinstance(tenures, Tenures):
             raise param_error("tenures", "LifeTable.from_tenures", "a churnsurv.Tenures", type(tenures).__name__,
                               type_error=True)
-        by = _as_list(by)
-        d = tenures.data
-        check_columns(d, by, what="tenure table")
-        for b in by:
-            miss = d[b].isna().to_numpy()
+        by = tenures._check_by(by, "life_table")
+        _check_result_names(by, tenures.causes, "life_table")
+        seg_cols = [tenures.column(b) for b in by]
+        for b, col in zip(by, seg_cols, strict=True):
+            miss = (col.codes < 0) if isinstance(col, pd.Categorical) else pd.isna(col)
             if miss.any():
-                raise data_error(b, "missing values in a grouping column", miss, d["id"].to_numpy(),
+                raise data_error(b, "missing values in a grouping column", miss, np.asarray(tenures.column("id")),
                                  "Declare it as a segment (missing values become the level '(missing)') or fill them.")
-        gcode, keys = _group_codes(d, by)
+        gcode, keys = _row_groups(seg_cols, by)
         n_groups = len(keys)
         causes = tenures.causes
-        cause_code = d["cause"].cat.codes.to_numpy() if causes else None
-        table, cause_mat = _count(
-            gcode, n_groups, d["entry"].to_numpy(float), d["exit"].to_numpy(float), d["event"].to_numpy(bool),
-            d["weight"].to_numpy(float), cause_code, len(causes))
+        cause_code = tenures._stored("cause").codes if causes else None
+        weight = tenures._stored("weight")
+        if weight is not None:
+            weight = np.asarray(weight, dtype=float)
+            if bool((weight == 1.0).all()):
+                weight = None
+        entry = tenures._stored("entry")
+        table, cause_mat, rows, total = _count(
+            gcode, n_groups, entry, tenures._stored("exit"), np.asarray(tenures._stored("event"), dtype=bool),
+            weight, cause_code, len(causes))
+        table, cause_mat, keys, rows = _drop_empty_groups(table, cause_mat, keys, rows, total, by)
         out = _assemble(table, cause_mat, keys, by, causes)
         if by and check_confounding:
-            if len(by) == 1 and bool((d["weight"] == 1.0).all()):
+            if len(by) == 1 and weight is None:
                 # the same verdict as tenure_confounding, read from the exit counts just made (no second pass)
-                verdict = _confounding_from_counts(out, by[0], keys, len(d))
+                verdict = _confounding_from_counts(out, by[0], keys, len(tenures))
                 if verdict.attrs["confounded"]:
                     warnings.warn(verdict.attrs["message"], TenureConfoundingWarning, stacklevel=find_stack_level())
             else:
                 tenures.check_confounding(by)
-        n_cust = pd.Series(np.bincount(gcode, minlength=n_groups), index=_key_index(keys, by), name="n_customers")
+        n_cust = pd.Series(rows, index=_key_index(keys, by), name="n_customers")
         return cls(out, pd.DataFrame(cause_mat, columns=list(causes)), by=by, causes=causes,
                    time_unit=tenures.time_unit, n_customers=n_cust)
 
@@ -121,6 +128,7 @@ class LifeTable:
         by = _as_list(by)
         causes = list(causes)
         check_columns(counts, [time, n_events, n_censored, n_entered, n_at_risk, *causes, *by], what="counts")
+        _check_result_names(by, causes, "LifeTable.from_counts")
         num_cols = [c for c in [time, n_events, n_censored, n_entered, n_at_risk, *causes] if c is not None]
         ids = counts.index.to_numpy()
         for c in num_cols:
@@ -136,10 +144,15 @@ class LifeTable:
         work["n_entered"] = counts[n_entered].to_numpy(float) if n_entered else 0.0
         if n_at_risk:
             work["n_at_risk"] = counts[n_at_risk].to_numpy(float)
-        for c in causes:
-            work[f"__cause_{c}"] = counts[c].to_numpy(float)
+        cause_work = {}  # internal names for the cause counts that no segment column has
+        for i, c in enumerate(causes):
+            name = f"__cause_{i}"
+            while name in by:
+                name = "_" + name
+            cause_work[c] = name
+            work[name] = counts[c].to_numpy(float)
         if causes:
-            mism = ~np.isclose(work[[f"__cause_{c}" for c in causes]].sum(axis=1), work["n_events"])
+            mism = ~np.isclose(work[[cause_work[c] for c in causes]].sum(axis=1), work["n_events"])
             if mism.any():
                 raise data_error(n_events, "event counts that differ from the sum of the cause columns", mism, ids,
                                  "Pass n_events=None to derive the events from the causes.")
@@ -168,7 +181,7 @@ class LifeTable:
             agg["n_at_risk"] = at_risk
             agg["n_entered"] = entered
         table = agg[by + ["time", *COUNT_COLUMNS]].copy()
-        cause_df = pd.DataFrame({c: agg[f"__cause_{c}"].to_numpy(float) for c in causes})
+        cause_df = pd.DataFrame({c: agg[cause_work[c]].to_numpy(float) for c in causes})
         n_cust = pd.Series(np.bincount(gcode, weights=table["n_entered"].to_numpy(), minlength=n_groups),
                            index=_key_index(keys, by), name="n_customers")
         return cls(table, cause_df, by=by, causes=causes, time_unit=time_unit, n_customers=n_cust)
@@ -222,6 +235,19 @@ def life_table(tenures: Tenures, by: str | Sequence[str] | None = None, *, check
     Returns
     -------
     LifeTable
+
+    Raises
+    ------
+    TenureDataError
+        When ``by`` names a canonical column (``event``, ``exit``...) rather than a segment, or a segment is
+        named like a column of the life table (``time``, ``n_events``...).
+
+    Notes
+    -----
+    The rows are counted in one pass, chunk by chunk, straight from the tenure table's stored columns (integer
+    times on a grid of whole time units, segment codes), without building ``tenures.data``. A segment level with
+    no rows has no rows in the table; one whose rows all have weight 0 keeps rows of zero counts, with a
+    :class:`~churnsurv.StatisticalWarning`, and the estimators give it no curve (rather than a survival of 1).
 
     Examples
     --------
@@ -323,112 +349,197 @@ def _grouped_cumsum_excl(values: np.ndarray, gcode: np.ndarray) -> np.ndarray:
     return excl - offset
 
 
-def _time_codes(exit, entry, pos_entry, truncated, n_groups):
-    """Codes of exit and entry times on a common grid of times (which includes 0).
+def _check_result_names(by: list, causes, owner: str) -> None:
+    """Refuse grouping columns named like a column of the life table or of the curves built from it."""
+    if len(set(by)) != len(by):
+        raise ValueError(f"{owner}: 'by' lists a column twice: {list(by)}.")
+    taken = {"time", *COUNT_COLUMNS, *RESERVED_SEGMENT_NAMES, *(f"events_{c}" for c in causes)}
+    for b in by:
+        if b in taken:
+            raise TenureDataError(
+                f"{owner}: the segment column {b!r} has the name of a column of the life table and the curves "
+                f"built from it, so the two would be confused. Rename the segment (e.g. {str(b) + '_segment'!r}; "
+                f"Tenures.from_frame takes rename={{{b!r}: {str(b) + '_segment'!r}}}).", column=b)
 
-    Integer times in a modest range (monthly, weekly or daily tenures) take a grid of every integer from 0 to
-    the largest time, so no sort is needed; other times are ranked after hashing. The entry codes are None
-    without left truncation (every entry is at the time-0 cell).
+
+def _row_groups(cols: list, by: list) -> tuple[np.ndarray | None, pd.DataFrame]:
+    """A group code per row and one key row per code, without a pass to find the levels present.
+
+    Categorical segments keep their narrow codes (one column) or combine them in the narrowest integer type
+    (several), over every combination of levels; groups with no rows are dropped after counting.
     """
+    if not by:
+        return None, pd.DataFrame(index=[0])
+    if all(isinstance(c, pd.Categorical) for c in cols):
+        sizes = [max(len(c.categories), 1) for c in cols]
+        total = int(np.prod(sizes))
+        if len(cols) == 1:
+            keys = pd.DataFrame({by[0]: pd.Categorical.from_codes(np.arange(sizes[0]), dtype=cols[0].dtype)})
+            return cols[0].codes, keys
+        dt = np.int32 if total < 2**31 - 1 else np.int64
+        flat = cols[0].codes.astype(dt)
+        for c, size in zip(cols[1:], sizes[1:], strict=True):
+            flat *= size
+            flat += c.codes
+        combos = np.unravel_index(np.arange(total), sizes)
+        keys = pd.DataFrame({b: pd.Categorical.from_codes(k, dtype=c.dtype)
+                             for b, c, k in zip(by, cols, combos, strict=True)})
+        return flat, keys
+    frame = pd.DataFrame({b: c for b, c in zip(by, cols, strict=True)})
+    g = frame.groupby(by, observed=True, sort=True)
+    return g.ngroup().to_numpy(dtype=np.int64), g.size().index.to_frame(index=False)
+
+
+def _dense_grid(exit, entry, n_groups: int, n_out: int) -> bool:
+    """Whether whole-number times in a modest range can be counted on a grid of every integer from 0."""
     top = float(exit.max()) if exit.size else 0.0
-    if top <= 1e6 and n_groups * (top + 1) <= _DENSE_CELLS:
-        exit_i = exit.astype(np.int32)
-        if np.array_equal(exit_i, exit):
-            grid = np.arange(int(top) + 1, dtype=float)
-            if not truncated:
-                return grid, exit_i, None
-            entry_i = entry.astype(np.int32)
-            if np.array_equal(entry_i, entry):
-                return grid, exit_i, np.where(pos_entry, entry_i, 0)
-    codes, uniques = pd.factorize(np.concatenate([[0.0], exit, entry[pos_entry]]))  # hashing, then rank the few
-    order = np.argsort(uniques, kind="stable")
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    times, codes = np.asarray(uniques)[order], rank[codes]
-    entry_code = None
-    if truncated:
-        entry_code = np.zeros(len(entry), dtype=np.int64)  # entry 0 is counted at the time-0 cell
-        entry_code[pos_entry] = codes[1 + len(exit):]
-    return times, codes[1:1 + len(exit)], entry_code
+    if not (top <= 1e6 and n_groups * (top + 1) * n_out <= _DENSE_CELLS):
+        return False
+    for arr in (exit, entry):
+        if arr is not None and arr.dtype.kind == "f" and not bool(np.all(np.mod(arr, 1) == 0)):
+            return False
+    return True
 
 
 def _count(gcode, n_groups, entry, exit, event, weight, cause_code, n_causes):
-    """Weighted counts per (group, time) cell, for cells where anything happens plus time 0.
+    """Weighted counts per (group, time) cell, for cells where anything happens plus time 0, in one pass.
 
-    ``cause_code`` is -1 exactly on censored rows when causes are used (the tenure table guarantees it).
+    ``gcode`` is None without groups; ``entry`` None without left truncation and ``weight`` None for unit
+    weights. ``cause_code`` is -1 exactly on censored rows when causes are used (the tenure table guarantees
+    it). Returns the cell table, the per-cause event counts, and per group the rows and the total weight.
+
+    Whole-number times are counted on a dense grid of cells, chunk by chunk (no full-length temporaries):
+    one ``bincount`` over (cell, outcome) keys per chunk, outcome 0 = censored and k + 1 = event of cause k
+    (or 1 = event without causes). Other times are ranked after hashing.
     """
-    pos_entry = entry > 0
-    truncated = bool(pos_entry.any())
-    times, exit_code, entry_code = _time_codes(exit, entry, pos_entry, truncated, n_groups)
-    n_times = len(times)
-    n_cells = n_groups * n_times
-    unit = bool((weight == 1.0).all())
+    n = len(exit)
+    truncated = entry is not None and bool((entry > 0).any())
+    if not truncated:
+        entry = None
     n_out = max(n_causes, 1) + 1
-
-    def counts(keys, w, size):
-        return np.bincount(keys, weights=None if unit else w, minlength=size).astype(float)
-
-    if n_cells * n_out <= _DENSE_CELLS:
-        # dense: one count over (cell, outcome) keys, outcome 0 = censored and k + 1 = event of cause k
-        # (or 1 = event without causes), then keep the cells where anything happens. The keys are built in
-        # place, in 32-bit integers when they fit: counting is bound by memory traffic.
-        kdt = np.int32 if n_cells * n_out < 2**31 - 1 else np.int64
-        base = gcode.astype(kdt)
-        base *= n_times
-        entry_key = base + entry_code if truncated else None
-        key = base
-        key += exit_code
-        exit_key = key.copy() if not unit else None
-        key *= n_out
-        if n_causes:
-            key += cause_code
-            key += 1
-        else:
-            key += event
-        by_outcome = counts(key, weight, n_cells * n_out).reshape(n_cells, n_out)
-        n_exit = by_outcome.sum(axis=1)
-        if truncated:
-            n_entered = counts(entry_key, weight, n_cells)
-        else:  # everyone enters at time 0
-            n_entered = np.zeros(n_cells)
-            n_entered[np.arange(n_groups) * n_times] = n_exit.reshape(n_groups, n_times).sum(axis=1)
-        present = (n_exit > 0) | (n_entered > 0)
-        if not unit:  # a zero weight still marks a row's time
-            present |= np.bincount(exit_key, minlength=n_cells) > 0
+    if _dense_grid(exit, entry, n_groups, n_out):
+        n_times = int(exit.max()) + 1 if n else 1
+        times = np.arange(n_times, dtype=float)
+        n_cells = n_groups * n_times
+        size = n_cells * n_out
+        by_outcome = np.zeros(size)
+        n_entered = np.zeros(n_cells) if truncated else None
+        rows_cell = np.zeros(n_cells) if weight is not None else None
+        step = max(_CHUNK, size)  # the counts added per chunk stay below the rows counted
+        for a in range(0, n, step):
+            sl = slice(a, a + step)
+            cell = exit[sl].astype(np.intp)
+            if gcode is not None:
+                cell += gcode[sl].astype(np.intp) * n_times
+            w = weight[sl] if weight is not None else None
+            key = cell * n_out
+            key += (cause_code[sl] + 1) if n_causes else event[sl]
+            by_outcome += np.bincount(key, weights=w, minlength=size)
+            del key
+            if weight is not None:  # a zero weight still marks a row's time
+                rows_cell += np.bincount(cell, minlength=n_cells)
             if truncated:
-                present |= np.bincount(entry_key, minlength=n_cells) > 0
+                ekey = entry[sl].astype(np.intp)
+                if gcode is not None:
+                    ekey += gcode[sl].astype(np.intp) * n_times
+                n_entered += np.bincount(ekey, weights=w, minlength=n_cells)
+        by_outcome = by_outcome.reshape(n_cells, n_out)
+        n_exit = by_outcome.sum(axis=1)
+        rows_group = (rows_cell if weight is not None else n_exit).reshape(n_groups, n_times).sum(axis=1)
+        total = n_exit.reshape(n_groups, n_times).sum(axis=1)
+        if not truncated:  # everyone enters at time 0
+            n_entered = np.zeros(n_cells)
+            n_entered[np.arange(n_groups) * n_times] = total
+        present = (n_exit > 0) | (n_entered > 0)
+        if weight is not None:
+            present |= rows_cell > 0
+            if truncated:
+                present |= _entry_cells(gcode, entry, n_times, n_cells)
         present[np.arange(n_groups) * n_times] = True  # time 0 for every group
         cells = np.flatnonzero(present)
         by_outcome, n_entered, n_exit = by_outcome[cells], n_entered[cells], n_exit[cells]
         n_events = n_exit - by_outcome[:, 0]
-        if n_causes:
-            cause_mat = by_outcome[:, 1:]
+        cause_mat = by_outcome[:, 1:] if n_causes else np.zeros((len(cells), 0))
     else:
-        if entry_code is None:
-            entry_code = np.zeros(len(entry), dtype=np.int64)
-        exit_key = gcode.astype(np.int64) * n_times + exit_code
-        entry_key = gcode.astype(np.int64) * n_times + entry_code
+        exit_f = np.asarray(exit, dtype=float)
+        entry_f = np.asarray(entry, dtype=float) if truncated else None
+        pos_entry = entry_f > 0 if truncated else None
+        extra = [exit_f, entry_f[pos_entry]] if truncated else [exit_f]
+        codes, uniques = pd.factorize(np.concatenate([[0.0], *extra]))  # hashing, then rank the few
+        order = np.argsort(uniques, kind="stable")
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        times, codes = np.asarray(uniques, dtype=float)[order], rank[codes]
+        n_times = len(times)
+        g64 = gcode.astype(np.int64) if gcode is not None else np.zeros(n, dtype=np.int64)
+        exit_key = g64 * n_times + codes[1:1 + n]
+        entry_code = np.zeros(n, dtype=np.int64)  # entry 0 is counted at the time-0 cell
+        if truncated:
+            entry_code[pos_entry] = codes[1 + n:]
+        entry_key = g64 * n_times + entry_code
         ev_idx = np.flatnonzero(event)
         zero_keys = np.arange(n_groups, dtype=np.int64) * n_times
         cells, inv = np.unique(np.concatenate([exit_key, entry_key, zero_keys]), return_inverse=True)
-        exit_cell, entry_cell = inv[:len(exit_key)], inv[len(exit_key):len(exit_key) + len(entry_key)]
+        exit_cell, entry_cell = inv[:n], inv[n:2 * n]
         m = len(cells)
-        n_events = counts(exit_cell[ev_idx], weight[ev_idx], m)
-        n_exit = counts(exit_cell, weight, m)
-        n_entered = counts(entry_cell, weight, m)
+
+        def counts(keys, w, size):
+            return np.bincount(keys, weights=w, minlength=size).astype(float)
+
+        wt = weight
+        n_events = counts(exit_cell[ev_idx], None if wt is None else wt[ev_idx], m)
+        n_exit = counts(exit_cell, wt, m)
+        n_entered = counts(entry_cell, wt, m)
+        cell_group_all = cells // n_times
+        rows_group = np.bincount(cell_group_all, weights=np.bincount(exit_cell, minlength=m), minlength=n_groups)
+        total = np.bincount(cell_group_all, weights=n_exit, minlength=n_groups)
         if n_causes:
-            cause_mat = counts(exit_cell[ev_idx] * n_causes + cause_code[ev_idx], weight[ev_idx],
-                               m * n_causes).reshape(m, n_causes)
-    if not n_causes:
-        cause_mat = np.zeros((len(cells), 0))
+            cause_mat = counts(exit_cell[ev_idx] * n_causes + cause_code[ev_idx],
+                               None if wt is None else wt[ev_idx], m * n_causes).reshape(m, n_causes)
+        else:
+            cause_mat = np.zeros((m, 0))
     cell_group = cells // n_times
     cell_time = times[cells % n_times]
     at_risk = _grouped_cumsum_excl(n_entered - n_exit, cell_group) + np.where(cell_time == 0, n_entered, 0.0)
     # exact zeros for counts that cancel in floating point
-    at_risk = np.where(np.abs(at_risk) < 1e-9 * max(1.0, float(weight.sum())), 0.0, at_risk)
+    at_risk = np.where(np.abs(at_risk) < 1e-9 * max(1.0, float(total.sum())), 0.0, at_risk)
     table = {"__group": cell_group, "time": cell_time, "n_entered": n_entered, "n_at_risk": at_risk,
              "n_events": n_events, "n_censored": n_exit - n_events}
-    return table, cause_mat
+    return table, cause_mat, np.round(rows_group).astype(np.int64), total
+
+
+def _entry_cells(gcode, entry, n_times: int, n_cells: int) -> np.ndarray:
+    """Cells where some row enters (zero weights included), chunk by chunk."""
+    out = np.zeros(n_cells, dtype=bool)
+    for a in range(0, len(entry), _CHUNK):
+        sl = slice(a, a + _CHUNK)
+        ekey = entry[sl].astype(np.intp)
+        if gcode is not None:
+            ekey += gcode[sl].astype(np.intp) * n_times
+        out[ekey] = True
+    return out
+
+
+def _drop_empty_groups(table: dict, cause_mat, keys: pd.DataFrame, rows, total, by: list):
+    """Drop the groups with no rows (absent level combinations). Groups whose weights are all zero keep their
+    (all-zero) rows, so the counts still add up, with a warning: the estimators give them no curve."""
+    zero_weight = (rows > 0) & (total <= 0)
+    if zero_weight.any():
+        labels = [", ".join(f"{b}={v!r}" for b, v in zip(by, row, strict=True))
+                  for row in keys.loc[zero_weight, by].itertuples(index=False)] if by else ["all customers"]
+        warnings.warn(
+            f"life_table: {int(zero_weight.sum())} segment(s) have only zero weights, so nobody is at risk in them: "
+            f"{'; '.join(labels[:5])}. Their counts are 0 and the estimators give them no curve (not a survival "
+            "of 1).", StatisticalWarning, stacklevel=find_stack_level())
+    keep = rows > 0
+    if keep.all():
+        return table, cause_mat, keys, rows
+    new_code = np.cumsum(keep) - 1
+    mask = keep[table["__group"]]
+    table = {k: v[mask] for k, v in table.items()}
+    table["__group"] = new_code[table["__group"]]
+    keys = keys.loc[keep].reset_index(drop=True) if by else keys
+    return table, cause_mat[mask], keys, rows[keep]
 
 
 def _assemble(table: dict, cause_mat, keys: pd.DataFrame, by: list, causes) -> pd.DataFrame:
