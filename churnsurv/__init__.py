@@ -96,8 +96,11 @@ from churnsurv.value import (
     value_at_risk,
     value_sensitivity,
     whale_curve,
+    core_customers,
     customer_equity,
     future_cohorts_value,
+    heterogeneity_scenario,
+    relationship_levels,
     lifetime_value,
     lifetime_value_range,
     residual_value,
@@ -129,6 +132,9 @@ from churnsurv.plotting import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "core_customers",
+    "heterogeneity_scenario",
+    "relationship_levels",
     "CoxPH",
     "BetaDiscreteWeibull",
     "CureModel",

@@ -67,10 +67,14 @@ from churnsurv.plotting.value import (
 from churnsurv.reporting import save_figure, save_table, save_text, use_style
 from churnsurv.value import (
     HETEROGENEITY_CAVEAT,
+    core_customers,
     customer_equity,
+    heterogeneity_scenario,
     leaky_bucket,
     lifetime_value,
     lifetime_value_range,
+    relationship_levels,
+    residual_value,
     retention_claims,
     retention_scenario,
     scenario_grid,
@@ -216,6 +220,30 @@ note("headline_04_value", f"A new customer is worth {', '.join(f'{r[segment_col]
 lv[cols]
 
 # %% [markdown]
+# ### Relationship levels
+#
+# Kotler's grid: how much relationship a segment warrants, from its number of customers (many: at least 30% of the
+# base; few: under 5%) and its margin per period (high: at least 1.25 times the average; low: under 0.75 times).
+# The core customers are today's customers with the highest residual value.
+
+# %%
+if len(LEVELS) >= 2 and np.isfinite(lv["margin"]).all():
+    levels = relationship_levels(lv, by=segment_col)
+    save_table(levels, "v1b_relationship_levels", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE],
+               float_format="%.3g",
+               caption=f"Relationship level per {segment_col} (Kotler's grid; customers: many >= 30% of the base, few "
+                       "< 5%; margin: high >= 1.25 x the customer-weighted mean, low < 0.75 x), with the lifetime "
+                       f"value of a new customer ({ASSUME}).")
+    res_value = attempt("the residual value of each customer", lambda: residual_value(tenures, **KW))
+    core = None if res_value is None else core_customers(res_value.dropna(subset=["estimate"]), share=0.2)
+    note("v1b_relationship", "Relationship levels: " + "; ".join(
+        f"{r[segment_col]} **{r['relationship']}** ({r['customers_tier']} customers, {r['margin_tier']} margin)"
+        for _, r in levels.iterrows()) + "."
+        + ("" if core is None else f" The 20% of today's customers with the highest residual value hold "
+           f"{core.attrs['equity_share']:.0%} of customer equity."), "Relationship levels")
+    levels
+
+# %% [markdown]
 # ## Retention scenarios
 #
 # What if the hazard of defection were cut? Three scenarios: every cause cut by the same fraction at every tenure,
@@ -266,6 +294,43 @@ if rows:
                         "between 0 and " + ", ".join(f"{r[segment_col]} {r['value_gain_upper_bound']:,.1f}"
                                                       for _, r in b.iterrows()) + ")")
     note("v2_scenarios", "\n".join(text) + f"\n\n{HETEROGENEITY_CAVEAT}", "Retention scenarios")
+# %% [markdown]
+# ### Who is saved: the scenario on the mixing distribution
+#
+# Customers differ: the aggregate hazard falls with tenure because the likeliest leavers go first. The same
+# relative cut in churn is valued two ways on a shifted-beta-geometric model fitted per segment (Fader & Hardie):
+# on the aggregate hazard, as above, and on each customer's own churn probability. The gap between the two is how
+# much the heterogeneity caveat matters on these data.
+
+# %%
+het_rows = []
+for level in LEVELS:
+    sub = tenures.subset((tenures.data[segment_col] == level).to_numpy())
+    m_level = float(lv.loc[lv[segment_col].astype(str) == str(level), "margin"].iloc[0])
+    if not np.isfinite(m_level):
+        continue
+    r = attempt(f"the mixing scenario for {level}", lambda sub=sub, m_level=m_level: heterogeneity_scenario(
+        sub, rate_cut=scenario_cut, margin=m_level, discount_rate=discount_rate, n_draws=min(n_boot, 100),
+        random_state=random_state))
+    if r is not None:
+        het_rows.append(r.assign(**{segment_col: level}))
+if het_rows:
+    het = pd.concat(het_rows, ignore_index=True)[[segment_col, "quantity", "estimate", "ci_lower", "ci_upper"]]
+    save_table(het, "v2b_heterogeneity", fig_dir=fig_dir, parameters=PARAMS, data_paths=[DATA_FILE],
+               float_format="%.4g",
+               caption=f"A {scenario_cut:.0%} cut in churn on a shifted-beta-geometric model per {segment_col}: the "
+                       "value of a new customer and today's equity under the model, with the cut applied to the "
+                       "aggregate hazard and to each customer's own churn probability (%-gains), with 95% intervals "
+                       f"from parameter draws ({READING}; discount {discount_rate:g} per {time_unit}).")
+    h = het.set_index([segment_col, "quantity"])["estimate"]
+    note("v2b_heterogeneity", "Gain in the value of a new customer from the same cut, on the aggregate hazard "
+         "against each customer's own churn probability: " + "; ".join(
+             f"{lv_} {h[(lv_, 'value_gain_aggregate_pct')]:+.1f}% against {h[(lv_, 'value_gain_individual_pct')]:+.1f}%"
+             for lv_ in het[segment_col].unique()) + ". Where customers differ, a programme that makes everyone a "
+         "little more loyal is worth less than the aggregate cut suggests: the customers it keeps are the likeliest "
+         "to leave later.", "Who is saved")
+
+# %%
 grid = attempt("value against the cut", lambda: scenario_grid(tenures, **KW,
                                                               reductions=np.linspace(0, 1, 11)))
 if grid is not None:
