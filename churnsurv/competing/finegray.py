@@ -23,13 +23,22 @@ from churnsurv._validation import (
     check_is_fitted,
     check_one_of,
     data_error,
+    find_stack_level,
     param_error,
 )
 from churnsurv.competing._crr import _CRR
 from churnsurv.competing._geskus import _Geskus
 from churnsurv.data.tenures import Tenures
 from churnsurv.exceptions import StatisticalWarning, TenureDataError
-from churnsurv.models.formula import _Design, _encode, _encode_profiles, _parse_formula, _Spec
+from churnsurv.models.formula import (
+    _Design,
+    _encode,
+    _encode_profiles,
+    _parse_formula,
+    _Spec,
+    _warn_separation,
+    _warn_sparse_terms,
+)
 
 __all__ = ["ConvergenceWarning", "FineGray"]
 
@@ -266,7 +275,7 @@ class FineGray(BaseEstimator):
         Raises
         ------
         TenureDataError
-            Missing covariate values, left truncation with ``weighting="crr"``, case weights, a constant or
+            Missing or infinite covariate values, left truncation with ``weighting="crr"``, case weights, a constant or
             collinear term, or a term
             whose coefficient diverges (monotone likelihood: e.g. a level without events of the cause).
         ValueError
@@ -277,6 +286,9 @@ class FineGray(BaseEstimator):
         -----
         ConvergenceWarning
             When Newton-Raphson stops before convergence (``converged_`` is then False).
+        StatisticalWarning
+            When a covariate level (the reference level included) has fewer than 5 defections of the cause, or
+            the model fewer than 5 in all, or an estimate runs off to infinity (non-finite standard error).
         """
         self._check_params()
         tenures, frame = self._tenures(data, frame_kwargs)
@@ -337,6 +349,7 @@ class FineGray(BaseEstimator):
             crr = _CRR(d["exit"].to_numpy(dtype=float), status, xc, strata)
         crr.terms = list(design.terms)
         self._check_separation(crr, design, cause, x, status)
+        _warn_sparse_terms(x, design, is_k, model=f"FineGray, cause {cause!r}")
 
         beta, loglik, score, info, n_iter, converged = self._newton(crr)
         infl = crr.score_influence(beta)
@@ -345,7 +358,9 @@ class FineGray(BaseEstimator):
         vcov = (vcov + vcov.T) / 2
 
         terms = list(design.terms)
-        se = np.sqrt(np.diag(vcov))
+        with np.errstate(invalid="ignore"):
+            se = np.sqrt(np.diag(vcov))
+        _warn_separation(terms, beta, se, model=f"FineGray, cause {cause!r}")
         from scipy.special import ndtr, ndtri  # normal quantile and tail; scipy loads on first use
 
         zq = ndtri(0.5 + self.conf_level / 2)
@@ -375,6 +390,7 @@ class FineGray(BaseEstimator):
         self.n_censored_ = int((status == 0).sum())
         self.time_unit_ = tenures.time_unit
         self._design_info = design
+        self._last_exit = float(d["exit"].max())  # predictions past it rest on no data (they warn)
         self._crr = crr
         self._beta = beta
         self._infl_b = infl @ inv_info  # influence of each (sorted) row on beta
@@ -593,6 +609,12 @@ class FineGray(BaseEstimator):
             ``estimate`` is :math:`1 - \\exp\\{-\\hat\\Gamma_{k0}(t) e^{x^\\top\\hat\\beta}\\}` (``predict.crr``);
             the interval is the delta-method interval of :math:`\\log \\hat\\Gamma_k(t \\mid x)` mapped back
             (see Notes of :class:`FineGray`), ``std_error`` the delta-method standard error of the incidence.
+
+        Warns
+        -----
+        StatisticalWarning
+            When a requested time passes the last observed exit of the fit: the incidence is carried at its last
+            value there.
         """
         check_is_fitted(self, "coef_")
         if not isinstance(profiles, pd.DataFrame):
@@ -607,6 +629,13 @@ class FineGray(BaseEstimator):
             if t.ndim != 1 or np.any(np.isnan(t)) or np.any(t < 0):
                 raise param_error("times", "FineGray.predict_cumulative_incidence",
                                   "a sequence of non-negative times", times)
+        past = t > getattr(self, "_last_exit", np.inf)
+        if past.any():
+            warnings.warn(
+                f"FineGray.predict_cumulative_incidence: {int(past.sum())} of the requested times pass the last "
+                f"observed exit (tenure {self._last_exit:g}): the incidence is carried at its last "
+                "value, an assumption, not an estimate (a parametric model can extrapolate; see the guide's "
+                "'Beyond the data' rule).", StatisticalWarning, stacklevel=find_stack_level())
         if self._moments is None:
             self._moments = crr.hazard_influence_moments(self._beta, self._infl_b)
         sa2, sab = self._moments

@@ -199,7 +199,7 @@ def _risk_table(model, profiles, times, *, conf_level=0.95, method="influence") 
     if not isinstance(model, CauseSpecificCox):
         raise param_error("model", _OWNER, "a fitted churnsurv.CauseSpecificCox", type(model).__name__,
                           type_error=True)
-    check_is_fitted(model, "lifelines_models_")
+    check_is_fitted(model, "hazard_ratios_")
     conf = check_conf_level(conf_level, _OWNER)
     check_one_of(method, "method", _OWNER, _METHODS)
     rd = getattr(model, "_risk_data", None)
@@ -208,7 +208,7 @@ def _risk_table(model, profiles, times, *, conf_level=0.95, method="influence") 
     if rd["weighted"]:
         raise ValueError("cause_specific_risk does not support models fitted with case weights (the influence "
                          "functions assume one row per observed customer); fit the model without weights.")
-    causes = list(model.lifelines_models_)
+    causes = list(model.n_events_)
     missing = [c for c in rd["all_causes"] if c not in causes]
     if missing:
         raise ValueError(
@@ -238,7 +238,8 @@ def _risk_table(model, profiles, times, *, conf_level=0.95, method="influence") 
     else:
         times_arr = _check_times(times)
 
-    fits = [_cause_fit(model.lifelines_models_[c], rd["cause_event"][c], x, entry, exit_, grid) for c in causes]
+    fits = [_cause_fit(model.coef_[c].to_numpy(float), model.variance_[c].to_numpy(float), rd["cause_event"][c], x,
+                       entry, exit_, grid) for c in causes]
     beta = [f["beta"] for f in fits]
     # hazards of each profile: h[k] is (n_profiles, m)
     ex = [np.exp(xp @ b) for b in beta]
@@ -312,10 +313,9 @@ def _loglog_ci(est, se, z):
     return np.where(nan, np.nan, lower), np.where(nan, np.nan, upper)
 
 
-def _cause_fit(cph, ev: np.ndarray, x: np.ndarray, entry: np.ndarray, exit_: np.ndarray, grid: np.ndarray) -> dict:
+def _cause_fit(beta: np.ndarray, vcov: np.ndarray, ev: np.ndarray, x: np.ndarray, entry: np.ndarray,
+               exit_: np.ndarray, grid: np.ndarray) -> dict:
     """Baseline hazard (Efron) of one cause on the common grid of event times, and the risk-set sums."""
-    beta = cph.params_.to_numpy(dtype=float)
-    vcov = cph.variance_matrix_.to_numpy(dtype=float)
     m = len(grid)
     e = np.exp(x @ beta)
     # first grid index with u > entry; entry 0 is observed from before the origin (at risk at u = 0 too)

@@ -1,25 +1,31 @@
-"""Cause-specific Cox models: lifelines does the fitting, churnsurv gives the tidy hazard-ratio tables.
+"""Cause-specific Cox models: one design, one Cox fit per cause, tidy hazard-ratio tables.
 
 For each cause k, customers who leave for another cause are censored at their exit, and a Cox model of the
 cause-k hazard is fitted (with left truncation when the tenure table has it). The hazard ratio of a covariate
 then says how it changes the *rate* of leaving for k among customers still here; compare
 :class:`~churnsurv.FineGray`, whose subdistribution hazard ratios speak about the *share* eventually lost to k.
+
+The covariates are encoded once; each cause only changes the event vector (a comparison of integer cause
+codes), and the partial likelihood is maximised by churnsurv's own solver (the one behind
+:class:`~churnsurv.models.coxph.CoxPH`), so no frame is copied per cause and lifelines is not needed.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
 from churnsurv._base import BaseEstimator
-from churnsurv.models.formula import _encode, _parse_formula, _Spec
-from churnsurv.models.ph_check import proportional_hazards_test
 from churnsurv._validation import check_conf_level, check_is_fitted, data_error, find_stack_level, param_error
 from churnsurv.data.association import tenure_association
 from churnsurv.data.tenures import Tenures, _as_list
 from churnsurv.exceptions import StatisticalWarning, TenureConfoundingWarning
+from churnsurv.models._partial_likelihood import RiskSets, newton_raphson
+from churnsurv.models.formula import _encode, _parse_formula, _Spec, _warn_separation, _warn_sparse_terms
+from churnsurv.models.ph_check import proportional_hazards_test
 
 __all__ = ["CauseSpecificCox"]
 
@@ -35,23 +41,43 @@ class CauseSpecificCox(BaseEstimator):
     conf_level : float, default 0.95
         Confidence level of the hazard-ratio intervals.
     penalizer : float, default 0.0
-        L2 penalty passed to lifelines (0 = the ordinary partial likelihood, as R's ``coxph``).
+        L2 penalty :math:`\\tfrac12 \\lambda \\lVert\\beta\\rVert^2` subtracted from each log partial likelihood
+        (0 = the ordinary partial likelihood, as R's ``coxph``), as in :class:`~churnsurv.models.coxph.CoxPH`.
 
     Attributes
     ----------
     hazard_ratios_ : pandas.DataFrame
         One row per (cause, term): ``cause, term, coef, std_error, hazard_ratio, ci_lower, ci_upper, z,
         p_value`` (the CI is of the hazard ratio).
-    lifelines_models_ : dict
-        The fitted ``lifelines.CoxPHFitter`` per cause: the escape hatch to everything lifelines offers.
+    coef_ : pandas.DataFrame
+        The coefficients (log hazard ratios): one row per term, one column per cause.
+    variance_ : dict of pandas.DataFrame
+        The covariance matrix of each cause's coefficients (robust, each row its own cluster, with case weights).
+    log_likelihood_, log_likelihood_null_ : dict of float
+        Log partial likelihood per cause at the estimate and at :math:`\\beta = 0`.
+    aic_, bic_ : dict of float
+        :math:`-2\\ell + 2p` and :math:`-2\\ell + p \\log d_k` per cause (:math:`d_k` its events).
     terms_ : list of str
         Design-matrix terms, e.g. ``Contract[One Year]``.
     n_events_ : dict
         Events per cause.
+    n_obs_ : int
+        Rows of the tenure table.
+    n_iter_ : dict of int
+        Newton iterations per cause.
     proportional_hazards_ : pandas.DataFrame
         The proportional-hazards check of each model (:func:`~churnsurv.models.ph_check.proportional_hazards_test`,
         scaled Schoenfeld residuals against :math:`1 - \\hat S(t-)`): one row per (cause, term) plus a
         ``GLOBAL`` row per cause, ``cause, term, rho, statistic, dof, p_value, advice``. Empty for weighted fits.
+    lifelines_models_ : mapping
+        Deprecated. lifelines' ``CoxPHFitter`` per cause, refitted on first access (with a ``FutureWarning``);
+        use the attributes above.
+
+    Warns
+    -----
+    StatisticalWarning
+        When a covariate level (or a cause's whole model) rests on fewer than 5 events of the cause, when an
+        estimate runs off to infinity (separation), or when the likelihood does not converge.
 
     Notes
     -----
@@ -59,17 +85,22 @@ class CauseSpecificCox(BaseEstimator):
 
     .. math:: \\lambda_k(t \\mid x) = \\lambda_{k0}(t) \\exp(x^\\top \\beta_k),
 
-    estimated by the partial likelihood with Efron's handling of tied times (R's ``coxph`` default), customers
-    of other causes censored at their exit, and risk sets :math:`\\{i: \\text{entry}_i < t \\le
-    \\text{exit}_i\\}`. Fitting uses lifelines' ``CoxPHFitter`` with ``batch_mode=True`` (its per-row loop can
-    be an order of magnitude slower on tied monthly data). Estimates and standard errors agree with
-    ``survival::coxph(Surv(entry, exit, cause == k) ~ x)`` (tested to 1e-6).
+    estimated by the partial likelihood [1]_ with Efron's handling of tied times (R's ``coxph`` default),
+    customers of other causes censored at their exit [2]_, and risk sets :math:`\\{i: \\text{entry}_i < t \\le
+    \\text{exit}_i\\}`. The design matrix is built once and each cause is one Newton-Raphson fit of the shared
+    solver of :class:`~churnsurv.models.coxph.CoxPH`. Estimates, standard errors and log-likelihoods agree with
+    ``survival::coxph(Surv(entry, exit, cause == k) ~ x)`` to about 1e-10 (tests/models/test_regression.py).
 
     References
     ----------
     .. [1] Cox, D. R. (1972). Regression models and life-tables. JRSS B 34, 187-220.
     .. [2] Putter, H., Fiocco, M. and Geskus, R. B. (2007). Tutorial in biostatistics: competing risks and
        multi-state models. Statistics in Medicine 26, 2389-2430.
+
+    See Also
+    --------
+    CoxPH : one Cox model (all causes, or one cause), with strata, clusters and predictions.
+    FineGray : subdistribution hazards of one cause.
 
     Examples
     --------
@@ -108,11 +139,9 @@ class CauseSpecificCox(BaseEstimator):
         CauseSpecificCox
             ``self``, fitted.
         """
-        from lifelines import CoxPHFitter
-
         owner = "CauseSpecificCox"
         conf = check_conf_level(self.conf_level, owner)
-        if not (np.isscalar(self.penalizer) and float(self.penalizer) >= 0):
+        if isinstance(self.penalizer, bool) or not (np.isscalar(self.penalizer) and float(self.penalizer) >= 0):
             raise param_error("penalizer", owner, "a float >= 0", self.penalizer)
         if isinstance(data, pd.DataFrame):
             frame = data
@@ -129,6 +158,7 @@ class CauseSpecificCox(BaseEstimator):
         for spec in specs:
             if reference and spec.column in reference:
                 spec.categorical, spec.reference = True, reference[spec.column]
+        # the design is encoded once; every cause is fitted from it with its own event vector
         x, design = _encode(frame.reset_index(drop=True), specs, ids)
         terms = list(design.terms)
         _warn_cumulative(data, [spec.column for spec in specs])
@@ -143,69 +173,155 @@ class CauseSpecificCox(BaseEstimator):
             raise ValueError("The tenure table has no causes: build it with cause='<column>' or leave causes=None.")
 
         event = d["event"].to_numpy(bool)
-        truncated = data.is_truncated
-        weighted = bool((d["weight"] != 1.0).any())
-        base = pd.DataFrame(x, columns=[f"x{j}" for j in range(x.shape[1])])
-        base["__exit"] = d["exit"].to_numpy(float)
-        if truncated:
-            base["__entry"] = d["entry"].to_numpy(float)
-        if weighted:
-            base["__weight"] = d["weight"].to_numpy(float)
-        rows, models, n_events, ph_rows = [], {}, {}, []
+        entry, exit_ = d["entry"].to_numpy(float), d["exit"].to_numpy(float)
+        weights = d["weight"].to_numpy(float)
+        weighted = bool((weights != 1.0).any())
+        cause_event = _cause_events(d["cause"], event, causes) if has_causes else {"any": event}
         from scipy.special import ndtr, ndtri  # normal quantile and tail; scipy loads on first use
 
         z = ndtri(0.5 + conf / 2)
+        rows, ph_rows = [], []
+        n_events, coefs, variances, loglik, loglik_null, n_iter = {}, {}, {}, {}, {}, {}
         for cause in causes:
-            ev = event if cause == "any" else event & (d["cause"].astype(object) == cause).to_numpy()
+            ev = cause_event[cause]
             n_events[cause] = int(ev.sum())
-            if ev.sum() == 0:
+            if n_events[cause] == 0:
                 raise data_error("cause", f"no defections of cause {cause!r}", np.zeros(len(d), bool), ids,
                                  "Drop the cause from 'causes'.")
-            frame_k = base.assign(__event=ev.astype(int))
-            cph = CoxPHFitter(penalizer=float(self.penalizer), alpha=1 - conf)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                cph.fit(frame_k, duration_col="__exit", event_col="__event",
-                        entry_col="__entry" if truncated else None,
-                        weights_col="__weight" if weighted else None, robust=weighted, batch_mode=True,
-                        fit_options={"precision": 1e-20, "r_precision": 0.0, "max_steps": 200})
-            for w in caught:
-                if "converge" in str(w.message).lower() or "separation" in str(w.message).lower():
-                    warnings.warn(f"Cause {cause!r}: {w.message}", StatisticalWarning, stacklevel=2)
-            s = cph.summary
-            coef = s["coef"].to_numpy()
-            se = s["se(coef)"].to_numpy()
-            rows.append(pd.DataFrame({
-                "cause": cause, "term": terms, "coef": coef, "std_error": se, "hazard_ratio": np.exp(coef),
-                "ci_lower": np.exp(coef - z * se), "ci_upper": np.exp(coef + z * se),
-                "z": coef / se, "p_value": 2 * ndtr(-np.abs(coef / se))}))
-            models[cause] = cph
+            label = f"CauseSpecificCox, cause {cause!r}"
+            _warn_sparse_terms(x, design, ev, model=label)
+            rs = RiskSets(entry, exit_, ev, None, weights if weighted else None, ties="efron")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # non-convergence is reported below
+                null = rs.terms(x, np.zeros(x.shape[1]), need_info=False)["loglik"]
+                beta, t, iters, converged = newton_raphson(rs, x, penalizer=float(self.penalizer))
+            if not converged:
+                warnings.warn(f"{label}: the partial likelihood did not converge in {iters} iterations; a "
+                              "coefficient may be infinite (a level with no events of the cause, or complete "
+                              "separation).", StatisticalWarning, stacklevel=find_stack_level())
+            variance = _inverse(t["info"])
+            if weighted:  # case weights: the robust (sandwich) variance, each row its own cluster (as before)
+                dfbeta = (rs.score_residuals(x, t) * weights[:, None]) @ variance
+                variance = dfbeta.T @ dfbeta
+            with np.errstate(invalid="ignore"):
+                se = np.sqrt(np.diag(variance))
+            _warn_separation(terms, beta, se, model=label)
+            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+                rows.append(pd.DataFrame({
+                    "cause": cause, "term": terms, "coef": beta, "std_error": se, "hazard_ratio": np.exp(beta),
+                    "ci_lower": np.exp(beta - z * se), "ci_upper": np.exp(beta + z * se),
+                    "z": beta / se, "p_value": 2 * ndtr(-np.abs(beta / se))}))
+            coefs[cause], variances[cause] = beta, variance
+            loglik[cause], loglik_null[cause], n_iter[cause] = float(t["loglik"]), float(null), int(iters)
             if not weighted:
-                ph = proportional_hazards_test(x, d["entry"].to_numpy(float), d["exit"].to_numpy(float), ev,
-                                               coef, cph.variance_matrix_.to_numpy(), terms=terms)
+                ph = proportional_hazards_test(x, entry, exit_, ev, beta, variance, terms=terms)
                 ph_rows.append(ph.assign(cause=cause))
         self.proportional_hazards_ = _ph_table(ph_rows)
         # what absolute-risk prediction needs (churnsurv.models.absolute_risk): the design to encode profiles, and
         # the training arrays for the Breslow/Efron baseline hazards and their influence functions
         self._design = design
         self._risk_data = {
-            "x": np.asarray(x, dtype=float), "entry": d["entry"].to_numpy(float), "exit": d["exit"].to_numpy(float),
-            "id": ids, "event": event.copy(),
-            "cause_event": {c: (event if c == "any" else event & (d["cause"].astype(object) == c).to_numpy())
-                            for c in causes},
+            "x": np.asarray(x, dtype=float), "entry": entry, "exit": exit_, "id": ids, "event": event,
+            "cause_event": cause_event, "weight": weights,
             "all_causes": tuple(data.causes) if has_causes else ("any",),
-            "truncated": bool(truncated), "weighted": weighted, "time_unit": data.time_unit}
+            "truncated": bool(data.is_truncated), "weighted": weighted, "time_unit": data.time_unit}
         self.hazard_ratios_ = pd.concat(rows, ignore_index=True)
-        self.lifelines_models_ = models
+        self.coef_ = pd.DataFrame(coefs, index=pd.Index(terms, name="term"))
+        self.variance_ = {c: pd.DataFrame(v, index=terms, columns=terms) for c, v in variances.items()}
+        self.log_likelihood_ = loglik
+        self.log_likelihood_null_ = loglik_null
+        self.aic_ = {c: -2 * ll + 2 * len(terms) for c, ll in loglik.items()}
+        self.bic_ = {c: -2 * ll + len(terms) * float(np.log(n_events[c])) for c, ll in loglik.items()}
+        self.n_iter_ = n_iter
         self.terms_ = terms
         self.n_events_ = n_events
         self.n_obs_ = len(d)
+        self._lifelines = {}
         return self
+
+    @property
+    def lifelines_models_(self) -> Mapping:
+        """Deprecated: lifelines' ``CoxPHFitter`` per cause, refitted (with a ``FutureWarning``) when read.
+
+        churnsurv fits the models itself; use :attr:`hazard_ratios_`, :attr:`coef_`, :attr:`variance_` and
+        :attr:`log_likelihood_`. The mapping lists the causes for free; reading one cause's model fits it with
+        lifelines (``batch_mode=True``, Efron ties) on the stored design, so it needs lifelines installed.
+        """
+        check_is_fitted(self, "hazard_ratios_")
+        return _LifelinesModels(self)
 
     def summary(self) -> pd.DataFrame:
         """The hazard-ratio table."""
         check_is_fitted(self, "hazard_ratios_")
         return self.hazard_ratios_.copy()
+
+
+class _LifelinesModels(Mapping):
+    """The deprecated ``lifelines_models_``: causes as keys, a lifelines fit built (and cached) on first read."""
+
+    def __init__(self, model: CauseSpecificCox):
+        self._model = model
+
+    def __iter__(self):
+        return iter(self._model.n_events_)
+
+    def __len__(self) -> int:
+        return len(self._model.n_events_)
+
+    def __getitem__(self, cause):
+        model = self._model
+        if cause not in model.n_events_:
+            raise KeyError(cause)
+        if cause not in model._lifelines:
+            warnings.warn(
+                "CauseSpecificCox.lifelines_models_ is deprecated and will be removed in churnsurv 0.3: churnsurv "
+                "fits the Cox models itself (equal to R's coxph). Reading it refits lifelines' CoxPHFitter for "
+                f"cause {cause!r} now. Use hazard_ratios_, coef_, variance_ and log_likelihood_ instead.",
+                FutureWarning, stacklevel=find_stack_level())
+            model._lifelines[cause] = _fit_lifelines(model, cause)
+        return model._lifelines[cause]
+
+
+def _fit_lifelines(model: CauseSpecificCox, cause):
+    """lifelines' CoxPHFitter on the stored design (the behaviour of churnsurv <= 0.1)."""
+    from lifelines import CoxPHFitter
+
+    rd = model._risk_data
+    frame = pd.DataFrame(rd["x"], columns=[f"x{j}" for j in range(rd["x"].shape[1])])
+    frame["__exit"] = rd["exit"]
+    frame["__event"] = rd["cause_event"][cause].astype(int)
+    if rd["truncated"]:
+        frame["__entry"] = rd["entry"]
+    if rd["weighted"]:
+        frame["__weight"] = rd["weight"]
+    cph = CoxPHFitter(penalizer=float(model.penalizer), alpha=1 - float(model.conf_level))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cph.fit(frame, duration_col="__exit", event_col="__event",
+                entry_col="__entry" if rd["truncated"] else None,
+                weights_col="__weight" if rd["weighted"] else None, robust=rd["weighted"], batch_mode=True,
+                fit_options={"precision": 1e-20, "r_precision": 0.0, "max_steps": 200})
+    return cph
+
+
+def _cause_events(cause: pd.Series, event: np.ndarray, causes: list) -> dict:
+    """One event vector per cause, from integer cause codes (no comparison of Python objects per row)."""
+    if isinstance(cause.dtype, pd.CategoricalDtype):
+        codes = cause.cat.codes.to_numpy()
+        lookup = {str(c): i for i, c in enumerate(cause.cat.categories)}
+        lookup.update({c: i for i, c in enumerate(cause.cat.categories)})
+    else:
+        codes, uniques = pd.factorize(cause)
+        lookup = {str(c): i for i, c in enumerate(uniques)}
+        lookup.update({c: i for i, c in enumerate(uniques)})
+    return {c: event & (codes == lookup[c]) if c in lookup else np.zeros(len(event), bool) for c in causes}
+
+
+def _inverse(info):
+    try:
+        return np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(info)
 
 
 def _ph_table(rows: list) -> pd.DataFrame:

@@ -27,7 +27,15 @@ from churnsurv._validation import (
 from churnsurv.data.tenures import Tenures, _as_list
 from churnsurv.exceptions import StatisticalWarning
 from churnsurv.models._partial_likelihood import RiskSets, concordance, newton_raphson
-from churnsurv.models.formula import _encode, _encode_profiles, _parse_formula, _Spec
+from churnsurv.models.cox import _cause_events
+from churnsurv.models.formula import (
+    _encode,
+    _encode_profiles,
+    _parse_formula,
+    _Spec,
+    _warn_separation,
+    _warn_sparse_terms,
+)
 
 __all__ = ["CoxPH"]
 
@@ -102,7 +110,7 @@ class CoxPH(BaseEstimator):
 
     See Also
     --------
-    CauseSpecificCox : one Cox model per cause, through lifelines.
+    CauseSpecificCox : one Cox model per cause, from one design (the same solver).
 
     Examples
     --------
@@ -156,6 +164,13 @@ class CoxPH(BaseEstimator):
         -------
         CoxPH
             ``self``, fitted.
+
+        Warns
+        -----
+        StatisticalWarning
+            When a covariate level (the reference level included) or a tenure-window term rests on fewer than 5
+            events, or the model on fewer than 5, when an estimate runs off to infinity (separation), or when
+            the likelihood does not converge.
         """
         check_one_of(self.ties, "ties", _OWNER, ("efron", "breslow"))
         conf = check_conf_level(self.conf_level, _OWNER)
@@ -192,7 +207,7 @@ class CoxPH(BaseEstimator):
             if cause not in data.causes:
                 raise ValueError(f"The 'cause' parameter of CoxPH.fit must be one of {list(data.causes)}. "
                                  f"Got {cause!r} instead.")
-            event = event & (d["cause"].astype(object) == cause).to_numpy()
+            event = _cause_events(d["cause"], event, [cause])[cause]
         if not event.any():
             raise data_error("event", "events (there are none to fit a hazard to)", np.zeros(len(d), bool), ids,
                              "Check the event column (and 'cause').")
@@ -231,6 +246,7 @@ class CoxPH(BaseEstimator):
             x, terms = xbase, list(design.terms)
         weights, codes = weights[rows], np.asarray(codes)[rows]
 
+        _warn_sparse_terms(x, design, event, terms, model=_OWNER if cause is None else f"CoxPH, cause {cause!r}")
         rs = RiskSets(entry, exit_, event, codes, weights, ties=self.ties)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -252,8 +268,10 @@ class CoxPH(BaseEstimator):
         from scipy.special import chdtrc, ndtr, ndtri
 
         z = ndtri(0.5 + conf / 2)
-        se = np.sqrt(np.diag(variance))
-        with np.errstate(over="ignore"):
+        with np.errstate(invalid="ignore"):
+            se = np.sqrt(np.diag(variance))
+        _warn_separation(terms, beta, se, model=_OWNER if cause is None else f"CoxPH, cause {cause!r}")
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             table = pd.DataFrame({
                 "term": terms, "coef": beta, "std_error": se, "hazard_ratio": np.exp(beta),
                 "ci_lower": np.exp(beta - z * se), "ci_upper": np.exp(beta + z * se), "z": beta / se,

@@ -8,6 +8,27 @@ numbers match R's ``survival`` package (``survfit``, ``summary.survfit``, ``quan
 Two doors to each estimand: the estimators :class:`KaplanMeier`, :class:`NelsonAalen` and
 :class:`DiscreteHazard` (``fit`` then read the fitted tables), and the functions :func:`kaplan_meier`,
 :func:`nelson_aalen`, :func:`restricted_mean` and :func:`discrete_hazard`, which return one tidy table.
+
+Beyond the data
+---------------
+One rule for every estimator of the package, at a time past the last observed exit (of a segment, a stratum,
+or the fit): **never a silent number.**
+
+* Curves read at given times return NaN there: :meth:`KaplanMeier.predict`, :meth:`NelsonAalen.predict`,
+  :meth:`AalenJohansen.predict`, :meth:`SmoothedHazard.predict`, ``cause_specific_risk`` and
+  ``DiscreteTimeHazard(baseline="period")``. ``extend=True`` (Kaplan-Meier, Nelson-Aalen) carries the last
+  value forward on request, as R's ``summary(fit, times, extend = TRUE)``.
+* Models whose prediction tables carry an ``extrapolated`` column (``CoxPH``, ``ParametricSurvival``,
+  ``DiscreteTimeHazard``) return a value there and flag it ``extrapolated=True``: the Cox curve carried flat
+  past its stratum's last exit, the parametric or spline-baseline projection. Read a flagged row as an
+  assumption, not an estimate.
+* A summary over a horizon (:meth:`KaplanMeier.rmst`, :meth:`KaplanMeier.compare_rmst`,
+  :meth:`KaplanMeier.summary`) and a prediction without a flag column (``FineGray.predict_cumulative_incidence``)
+  compute the value with the curve carried at its last value and raise a
+  :class:`~churnsurv.StatisticalWarning` naming the horizon and the segments it passes.
+* Quantiles never extrapolate: NaN when the curve does not reach :math:`1 - p` within the data.
+
+``tests/test_beyond_data.py`` checks the rule over every estimator.
 """
 
 from __future__ import annotations
