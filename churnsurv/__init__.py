@@ -6,7 +6,7 @@ notebooks and the report, one subpackage per layer: ``data``, ``lifetable``, ``n
 re-exported here. Importing churnsurv has no side effects (no style changes, no file access).
 """
 
-from churnsurv import datasets, simulate  # noqa: F401  (the module paths churnsurv.datasets, churnsurv.simulate)
+from churnsurv import datasets, simulate, states  # noqa: F401  (module paths: churnsurv.datasets, .simulate, .states)
 from churnsurv.competing import (
     AalenJohansen,
     CauseReduction,
@@ -84,6 +84,13 @@ from churnsurv.nonparametric import (
     smoothed_hazard,
     snapshot_timing_range,
 )
+from churnsurv.states import (
+    CustomerStates,
+    StateOccupation,
+    assign_states,
+    defection_sensitivity,
+    states_from_contracts,
+)
 from churnsurv.value import (
     HETEROGENEITY_CAVEAT,
     LeakyBucket,
@@ -106,6 +113,9 @@ from churnsurv.value import (
     residual_value,
 )
 from churnsurv.plotting import (
+    plot_state_flow,
+    plot_state_occupation,
+    plot_transition_hazards,
     add_at_risk_table,
     cause_colors,
     plot_calendar_churn,
@@ -132,6 +142,15 @@ from churnsurv.plotting import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "CustomerStates",
+    "StateOccupation",
+    "assign_states",
+    "defection_sensitivity",
+    "states_from_contracts",
+    "plot_state_flow",
+    "plot_state_occupation",
+    "plot_transition_hazards",
+    "states",
     "core_customers",
     "heterogeneity_scenario",
     "relationship_levels",

@@ -44,6 +44,12 @@ PLAIN = dict(duration="tenure", event="churned")
 PROFILE = pd.DataFrame({"x": [0.0], "plan": ["pro"]})
 
 
+def _spells(frame: pd.DataFrame) -> pd.DataFrame:
+    """One stay per customer: active from 0 to the tenure, then the cause of leaving (or censored)."""
+    return pd.DataFrame({"id": np.arange(len(frame)), "entry": 0.0, "exit": frame["tenure"].astype(float),
+                         "from_state": "active", "to_state": frame["reason"], "plan": frame["plan"]})
+
+
 @dataclass
 class Spec:
     cls: type
@@ -53,6 +59,7 @@ class Spec:
     methods: dict  # public method -> positional arguments, to call before fit
     results: tuple  # fitted tables handed out to the user
     calls: dict = field(default_factory=dict)  # public method -> arguments, whose result is a table too
+    prepare: object = None  # turns the customer table into what fit takes (e.g. state spells)
 
 
 SPECS = [
@@ -93,6 +100,8 @@ SPECS = [
     Spec(cs.DiscreteTimeHazard, {**PLAIN, "covariates": ["x", "plan"]}, {"link": "logit", "baseline": "spline"},
          {"link": "no-such-link"}, {"summary": (), "predict_survival": (PROFILE,)}, ("coef_", "baseline_", "vcov_"),
          {"summary": (), "predict_survival": (PROFILE,)}),
+    Spec(cs.StateOccupation, {"by": "plan"}, {"conf_level": 0.9, "horizons": (6.0,)}, {"conf_level": 2.0},
+         {}, ("occupation_", "cumulative_hazard_"), prepare=_spells),
 ]
 IDS = [s.cls.__name__ for s in SPECS]
 HYPER = pytest.mark.parametrize("spec", SPECS, ids=IDS)
@@ -101,7 +110,7 @@ HYPER = pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def fit_quiet(est, data, spec: Spec):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ChurnsurvWarning)
-        return est.fit(data, **spec.fit_kw)
+        return est.fit(spec.prepare(data) if spec.prepare else data, **spec.fit_kw)
 
 
 def init_params(cls) -> list[str]:

@@ -19,9 +19,12 @@ from churnsurv._validation import check_one_of, data_error, param_error
 from churnsurv.data.causes import CauseMap
 from churnsurv.data.tenures import Tenures
 from churnsurv.exceptions import TenureDataError
+from churnsurv.data.cdnow import cdnow_path, load_cdnow
 
 __all__ = [
     "DATASETS",
+    "cdnow_path",
+    "load_cdnow",
     "data_dir",
     "dataset_path",
     "file_sha256",

@@ -47,9 +47,13 @@ from churnsurv.plotting.value import (
     plot_value_by_reduction,
     plot_whale_curve,
 )
+from churnsurv.plotting.states import plot_state_flow, plot_state_occupation, plot_transition_hazards
 from churnsurv.plotting.survival import add_at_risk_table, plot_cumulative_hazard, plot_loglog, plot_survival
 
 __all__ = [
+    "plot_state_flow",
+    "plot_state_occupation",
+    "plot_transition_hazards",
     "plot_leaky_bucket",
     "plot_tornado",
     "plot_value",
