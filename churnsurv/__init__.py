@@ -6,7 +6,7 @@ notebooks and the report, one subpackage per layer: ``data``, ``lifetable``, ``n
 re-exported here. Importing churnsurv has no side effects (no style changes, no file access).
 """
 
-from churnsurv import datasets, simulate, states  # noqa: F401  (module paths: churnsurv.datasets, .simulate, .states)
+from churnsurv import datasets, effects, simulate, states  # noqa: F401  (module paths, e.g. churnsurv.states)
 from churnsurv.competing import (
     AalenJohansen,
     CauseReduction,
@@ -32,6 +32,18 @@ from churnsurv.data.simulate import (
     default_scenario,
     simulate_churn,
     simulate_fine_gray,
+)
+from churnsurv.effects import (
+    ABTest,
+    AdjustedSurvival,
+    ImmortalTimeError,
+    LandmarkEffect,
+    PropensityScore,
+    ab_test,
+    adjusted_survival,
+    landmark_effect,
+    rmst_power,
+    rmst_sample_size,
 )
 from churnsurv.exceptions import (
     ChurnsurvWarning,
@@ -113,6 +125,10 @@ from churnsurv.value import (
     residual_value,
 )
 from churnsurv.plotting import (
+    plot_adjusted_curves,
+    plot_balance,
+    plot_effect_difference,
+    plot_overlap,
     plot_state_flow,
     plot_state_occupation,
     plot_transition_hazards,
@@ -142,6 +158,21 @@ from churnsurv.plotting import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ABTest",
+    "AdjustedSurvival",
+    "ImmortalTimeError",
+    "LandmarkEffect",
+    "PropensityScore",
+    "ab_test",
+    "adjusted_survival",
+    "landmark_effect",
+    "rmst_power",
+    "rmst_sample_size",
+    "plot_adjusted_curves",
+    "plot_balance",
+    "plot_effect_difference",
+    "plot_overlap",
+    "effects",
     "CustomerStates",
     "StateOccupation",
     "assign_states",

@@ -100,6 +100,11 @@ SPECS = [
     Spec(cs.DiscreteTimeHazard, {**PLAIN, "covariates": ["x", "plan"]}, {"link": "logit", "baseline": "spline"},
          {"link": "no-such-link"}, {"summary": (), "predict_survival": (PROFILE,)}, ("coef_", "baseline_", "vcov_"),
          {"summary": (), "predict_survival": (PROFILE,)}),
+    Spec(cs.PropensityScore, {"treatment": "plan", "covariates": ["x"]}, {"estimand": "ATT", "target": "pro"},
+         {"estimand": "no-such-estimand"}, {}, ("propensity_", "coef_", "balance_", "ess_")),
+    Spec(cs.AdjustedSurvival, {**PLAIN, "treatment": "plan", "covariates": ["x"], "times": [6, 12]},
+         {"method": "iptw", "conf_level": 0.9}, {"method": "no-such-method"}, {"difference": (), "rmst": (12,)},
+         ("curves_",), {"difference": ()}),
     Spec(cs.StateOccupation, {"by": "plan"}, {"conf_level": 0.9, "horizons": (6.0,)}, {"conf_level": 2.0},
          {}, ("occupation_", "cumulative_hazard_"), prepare=_spells),
 ]

@@ -20,11 +20,13 @@ from churnsurv.data.causes import CauseMap
 from churnsurv.data.tenures import Tenures
 from churnsurv.exceptions import TenureDataError
 from churnsurv.data.cdnow import cdnow_path, load_cdnow
+from churnsurv.data.nhefs import load_nhefs
 
 __all__ = [
     "DATASETS",
     "cdnow_path",
     "load_cdnow",
+    "load_nhefs",
     "data_dir",
     "dataset_path",
     "file_sha256",
@@ -41,6 +43,11 @@ DATASETS = {
     "maven_telco": "telecom_customer_churn.csv",
     "ibm_telco": "ibm_telco_customer_churn.csv",
     "maven_dictionary": "telecom_data_dictionary.csv",
+}
+#: Named datasets that are not files of data/ but are read by a loader from another package (not vendored).
+EXTERNAL_DATASETS = {
+    "cdnow": "CDNOW purchase logs, 23,570 customers (the lifetimes wheel; churnsurv.datasets.load_cdnow)",
+    "cdnow_sample": "the 1/10 CDNOW sample, 2,357 customers (the lifetimes wheel)",
 }
 
 #: Default segment columns of each telco file.

@@ -38,6 +38,7 @@ from churnsurv.plotting.competing import (
     plot_cumulative_incidence_grid,
     plot_forest,
 )
+from churnsurv.plotting.effects import plot_adjusted_curves, plot_balance, plot_effect_difference, plot_overlap
 from churnsurv.plotting.hazard import plot_hazard
 from churnsurv.plotting.value import (
     plot_leaky_bucket,
@@ -51,6 +52,10 @@ from churnsurv.plotting.states import plot_state_flow, plot_state_occupation, pl
 from churnsurv.plotting.survival import add_at_risk_table, plot_cumulative_hazard, plot_loglog, plot_survival
 
 __all__ = [
+    "plot_adjusted_curves",
+    "plot_balance",
+    "plot_effect_difference",
+    "plot_overlap",
     "plot_state_flow",
     "plot_state_occupation",
     "plot_transition_hazards",
