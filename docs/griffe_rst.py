@@ -188,5 +188,5 @@ def convert(text: str, obj=None, collection=None) -> str:
     text = re.sub(r"\s+::\n\n", "\n\n", text)
     text = _MATH_ROLE.sub(lambda m: "\\(" + m.group(1) + "\\)", text)
     text = _ROLE.sub(lambda m: _role(m, obj, collection), text)
-    text = _CITATION.sub(r"[\1]", text)
+    text = _CITATION.sub(r"\\[\1\\]", text)  # escaped: "[1] [2]" would read as a reference-style link
     return text

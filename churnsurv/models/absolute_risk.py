@@ -83,7 +83,7 @@ def cause_specific_risk(model, profiles, times=None, *, conf_level: float = 0.95
 
     the sums and products running over the event times of any cause (the product-limit survival, R's
     ``product.limit = TRUE``, the default of riskRegression's ``predict.CauseSpecificCox`` and
-    ``predictRisk``) [1]_ [2]_. The standard error is :math:`\\sqrt{\\sum_i \\mathrm{IF}_i^2}`, where
+    ``predictRisk``) [1]_, [2]_. The standard error is :math:`\\sqrt{\\sum_i \\mathrm{IF}_i^2}`, where
     :math:`\\mathrm{IF}_i` is customer :math:`i`'s influence on :math:`\\hat F_k(t \\mid x)` through the
     coefficients and the baseline hazards of every cause, as in Ozenne et al. [3]_ (their formulas, with the
     at-risk indicator :math:`\\text{entry}_i < s \\le \\text{exit}_i` so that left truncation is handled; the

@@ -685,7 +685,10 @@ def list_parameters(
 def _is_path_parameter(name: str, value) -> bool:
     from churnsurv.data.datasets import DATASETS
 
-    return isinstance(value, str) and bool(value) and name.endswith(_PATH_SUFFIXES) and value not in DATASETS
+    from churnsurv.data.datasets import EXTERNAL_DATASETS
+
+    return (isinstance(value, str) and bool(value) and name.endswith(_PATH_SUFFIXES) and value not in DATASETS
+            and value not in EXTERNAL_DATASETS)
 
 
 def _plan(cfg: dict, overrides: Mapping[str, Any] | None, *, check_paths: bool) -> dict[str, dict]:
@@ -775,9 +778,9 @@ def _plan(cfg: dict, overrides: Mapping[str, Any] | None, *, check_paths: bool) 
 
 
 def _dataset_names() -> str:
-    from churnsurv.data.datasets import DATASETS
+    from churnsurv.data.datasets import DATASETS, EXTERNAL_DATASETS
 
-    return ", ".join(sorted(DATASETS))
+    return ", ".join(sorted([*DATASETS, *EXTERNAL_DATASETS]))
 
 
 def _validate_config(data, *, source: str) -> dict:

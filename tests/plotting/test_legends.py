@@ -98,14 +98,17 @@ def test_every_gallery_figure_is_clear_of_its_legend():
         import gallery
     finally:
         sys.path.remove(str(ROOT / "docs"))
-    data = gallery.setup()
+    import matplotlib
+
     moved = {}
-    for name, _title, _caption, func in gallery.FIGURES:
-        plt.close("all")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            func(**{p: data[p] for p in inspect.signature(func).parameters})
-        fig = plt.gcf()
-        moved[name] = place_legends(fig)
-        assert legend_overlaps(fig) == [], name
+    with matplotlib.rc_context():  # the gallery applies the report style: keep it out of the other tests
+        data = gallery.setup()
+        for name, _title, _caption, func in gallery.FIGURES:
+            plt.close("all")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                func(**{p: data[p] for p in inspect.signature(func).parameters})
+            fig = plt.gcf()
+            moved[name] = place_legends(fig)
+            assert legend_overlaps(fig) == [], name
     assert len(moved) == len(gallery.FIGURES) >= 9
