@@ -30,6 +30,7 @@ REFERENCE_PAGES = ["data/tenures", "data/causes", "data/datasets", "data/simulat
                    "nonparametric/cohorts",
                    "competing/incidence", "competing/finegray", "models/cox", "models/parametric",
                    "models/discrete_time", "models/beta_geometric", "models/validation", "value/value",
+                   "effects/effects", "states/states",
                    "plotting/plotting", "report/reporting", "exceptions", "cli"]
 NOTEBOOKS = ["01_segments", "02_causes", "03_models", "04_value"]
 EXAMPLE_PAGES = ["index.md", "getting-started.md", *sorted(p.relative_to(DOCS).as_posix()
