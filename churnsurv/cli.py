@@ -213,7 +213,7 @@ def report(
         overrides = _parse_params(param or [])
         single_file = single_file or pdf
         cfg = reporting.load_report_config(path)
-        if "data_path" in overrides and overrides["data_path"] not in datasets.DATASETS:
+        if "data_path" in overrides and overrides["data_path"] not in {*datasets.DATASETS, *datasets.EXTERNAL_DATASETS}:
             # the configuration's title and introduction describe its own data, not the user's file
             cfg["title"] = f"Customer churn: {Path(str(overrides['data_path'])).name}"
             cfg["intro"] = _OWN_DATA_INTRO
