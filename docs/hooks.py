@@ -33,6 +33,7 @@ import ast
 import hashlib
 import importlib.metadata
 import importlib.util
+import json
 import logging
 import os
 import re
@@ -61,6 +62,8 @@ CACHE = Path(os.environ.get("CHURNSURV_DOCS_CACHE", ROOT / ".cache" / "docs"))
 
 # Titles of the notebook pages in the nav are set in mkdocs.yml; here only which notebooks exist.
 NOTEBOOK_GLOB = "[0-9][0-9]_*.py"
+#: Parameters of the docs' runs where the notebook's defaults would take minutes (the pages say which were used).
+DOCS_PARAMETERS = {"06_states": {"data_path": "cdnow_sample", "n_boot": 20}, "05_actions": {"n_boot": 50}}
 #: A finished cache entry: ``<stem>-<20 hex digits>.ipynb`` (anything else in the cache is not ours to delete).
 _CACHE_NAME = re.compile(r"[0-9]{2}_[A-Za-z0-9_]+-[0-9a-f]{20}\.ipynb")
 
@@ -229,7 +232,8 @@ def notebook_sources() -> list[Path]:
 
 def _notebook_job(source: Path, digest: str):
     """Start executing a notebook unless the cache holds an up-to-date executed copy; returns (Popen|None, path)."""
-    key = _sha256(source.read_bytes(), _version().encode(), digest.encode())[:20]
+    key = _sha256(source.read_bytes(), _version().encode(), digest.encode(),
+                  json.dumps(DOCS_PARAMETERS.get(source.stem, {})).encode())[:20]
     CACHE.mkdir(parents=True, exist_ok=True)
     cached = CACHE / f"{source.stem}-{key}.ipynb"
     if cached.exists():
@@ -240,9 +244,11 @@ def _notebook_job(source: Path, digest: str):
     work = Path(tempfile.mkdtemp(prefix=f"churnsurv-docs-{source.stem}-"))
     partial = work / "executed.ipynb"
     fig_dir = str(work / "figures")
-    code = ("import sys; from churnsurv.reporting import run_notebook; "
-            "run_notebook(sys.argv[1], sys.argv[2], {'fig_dir': sys.argv[3]}, progress=False)")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(source), str(partial), fig_dir], cwd=ROOT,
+    code = ("import json, sys; from churnsurv.reporting import run_notebook; "
+            "run_notebook(sys.argv[1], sys.argv[2], {'fig_dir': sys.argv[3], **json.loads(sys.argv[4])}, "
+            "progress=False)")
+    params = json.dumps(DOCS_PARAMETERS.get(source.stem, {}))
+    proc = subprocess.Popen([sys.executable, "-c", code, str(source), str(partial), fig_dir, params], cwd=ROOT,
                             env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     proc.partial, proc.work = partial, work  # type: ignore[attr-defined]
     return proc, cached
