@@ -330,7 +330,8 @@ def _ph_table(rows: list) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     table = pd.concat(rows, ignore_index=True)
     table["advice"] = [
-        ("proportional hazards not rejected at 5%" if p >= 0.05 else
+        ("not testable: the defections of this cause all fall at one tenure" if not np.isfinite(p) else
+         "proportional hazards not rejected at 5%" if p >= 0.05 else
          "the model as a whole departs from proportional hazards: read the hazard ratios as tenure-averaged"
          if term == "GLOBAL" else
          f"the effect of {term} changes with tenure (rho {r:+.2f}): stratify on it, or estimate it per tenure "

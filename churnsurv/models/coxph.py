@@ -609,7 +609,9 @@ def _inverse(info):
 
 
 def _advice(term: str, p: float) -> str:
-    if not np.isfinite(p) or p >= 0.05:
+    if not np.isfinite(p):
+        return "not testable: the defections all fall at one tenure"
+    if p >= 0.05:
         return "proportional hazards not rejected at 5%"
     if term == "GLOBAL":
         return ("the model as a whole departs from proportional hazards: read the hazard ratios as "

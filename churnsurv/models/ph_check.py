@@ -163,11 +163,15 @@ def proportional_hazards_test(x, entry, exit, event, beta, variance, *, terms=No
     scaled = resid @ variance * ndead
     gg = float(g @ g)
     test = g @ scaled
-    stat = test ** 2 / (np.diag(variance) * ndead * gg)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        stat = test ** 2 / (np.diag(variance) * ndead * gg)
     with np.errstate(invalid="ignore", divide="ignore"):
         rho = np.array([np.corrcoef(g, scaled[:, j])[0, 1] if scaled[:, j].std() > 0 else np.nan for j in range(p)])
     u = g @ resid
-    global_stat = float(u @ variance @ u) * ndead / gg
+    # every event at one time (or one event): no variation in time to test against, so no statistic
+    global_stat = float(u @ variance @ u) * ndead / gg if gg > 0 else np.nan
+    if not gg > 0:
+        stat = np.full(p, np.nan)
     return pd.DataFrame({
         "term": [*terms, "GLOBAL"],
         "rho": [*rho, np.nan],
