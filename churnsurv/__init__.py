@@ -52,7 +52,7 @@ from churnsurv.exceptions import (
     TenureConfoundingWarning,
     TenureDataError,
 )
-from churnsurv.lifetable import LifeTable, as_life_table, life_table, life_table_duckdb
+from churnsurv.lifetable import LifeTable, as_life_table, life_table, life_table_duckdb, life_table_lazy
 from churnsurv.models import (
     CauseSpecificCox,
     CoxPH,
@@ -268,6 +268,7 @@ __all__ = [
     "kaplan_meier",
     "life_table",
     "life_table_duckdb",
+    "life_table_lazy",
     "lifetime_value",
     "lifetime_value_range",
     "logrank_test",
