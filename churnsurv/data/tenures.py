@@ -24,6 +24,8 @@ from churnsurv._validation import (
     format_ids,
     param_error,
 )
+from churnsurv.data._dates import detect_dayfirst, parse_date_scalar, parse_dates
+from churnsurv.data._labels import check_kinds, label_key, merge_variants, series_uniques, warn_merges
 from churnsurv.data.causes import CauseMap
 from churnsurv.exceptions import ChurnsurvWarning, StatisticalWarning, TenureConfoundingWarning, TenureDataError
 
@@ -378,10 +380,17 @@ class Tenures:
         # --- event flag
         raw_cause = get(cause) if cause is not None else None
         cause_name = name_of(cause)
+        cause_codes = None
+        if raw_cause is not None:
+            if cause_map is not None:
+                targets = list((cause_map.mapping if isinstance(cause_map, CauseMap) else dict(cause_map)).keys())
+            else:
+                targets = list(causes) if causes is not None else []
+            cause_codes = _factorize(raw_cause, cause_name, ids, targets=targets)
         if event is not None:
             ev = _parse_event(get(event), name_of(event), ids, censored, event_labels)
         elif raw_cause is not None:
-            ev = _factorize(raw_cause)[0] >= 0
+            ev = cause_codes[0] >= 0
         else:
             ev = np.ones(n, dtype=bool)
 
@@ -405,7 +414,7 @@ class Tenures:
         cause_levels: tuple[str, ...] = ()
         cause_col = None
         if raw_cause is not None:
-            codes, labels = _factorize(raw_cause)
+            codes, labels = cause_codes
             has_cause = codes >= 0
             bad = ev & ~has_cause
             if bad.any():
@@ -562,6 +571,8 @@ class Tenures:
         unit: str = "month",
         observed_from=None,
         event: str | None = None,
+        dayfirst: bool | None = None,
+        date_format: str | None = None,
         **kwargs,
     ) -> Tenures:
         """Build a tenure table from sign-up and defection dates.
@@ -586,16 +597,37 @@ class Tenures:
             observation at their tenure on that date.
         event : str, optional
             An explicit event column; by default a row is a defection when ``end`` is on or before ``as_of``.
+        dayfirst : bool, optional
+            For text dates such as ``03/04/2024``: True reads day/month/year, False month/day/year. By default the
+            order is detected from the values (a first field above 12 means day first, a second field above 12
+            month first) and **refused when no value settles it** or values contradict each other.
+        date_format : str, optional
+            An explicit ``strftime`` format for text dates (e.g. ``"%d.%m.%y"``); overrides the detection.
         **kwargs
             Passed to :meth:`from_frame` (``cause``, ``id``, ``segments``, ``values``, ...).
+
+        Notes
+        -----
+        How date columns are read (see the reliability guide): datetime columns as they are; a time-zone-aware
+        column in its own wall-clock time (the zone dropped, the local date kept), mixed offsets converted to
+        UTC with a warning; ISO text as such; day/month order never guessed (``dayfirst``/``date_format``, or
+        detected where the values settle it, else refused); 8-digit integers as ``yyyymmdd``; other numbers
+        (spreadsheet serial days, epoch times) refused with the conversion to write. An ``end`` beyond pandas'
+        date range (year 2262 or later, such as the open-end sentinel ``9999-12-31``) means "no end yet": the
+        customer is censored at ``as_of``, like a missing end. Such a ``start`` is an error.
         """
         owner = "Tenures.from_dates"
         check_one_of(unit, "unit", owner, ("month", "week", "day"))
         check_columns(frame, [start, end, event, kwargs.get("id")])
         ids = frame[kwargs["id"]].to_numpy() if kwargs.get("id") else frame.index.to_numpy()
-        s = _dates(frame[start], start, ids)
-        e = _dates(frame[end], end, ids)
-        as_of_ts = pd.Timestamp(as_of)
+        if dayfirst is None and date_format is None:  # one order for both columns, settled by either
+            dayfirst = detect_dayfirst(frame[start], frame[end])
+        s, far = parse_dates(frame[start], start, ids, dayfirst=dayfirst, date_format=date_format)
+        if far.any():
+            raise data_error(start, "sign-up dates beyond the year 2261 (an open-end sentinel such as 9999-12-31?)",
+                             far, ids, "A sign-up date must be a real date on or before 'as_of'.")
+        e, _open_end = parse_dates(frame[end], end, ids, dayfirst=dayfirst, date_format=date_format)
+        as_of_ts = parse_date_scalar(as_of, "as_of", dayfirst=dayfirst, date_format=date_format)
         bad = s.notna().to_numpy() & (s > as_of_ts).to_numpy()
         if bad.any():
             raise data_error(start, f"sign-up dates after the as-of date {as_of_ts.date()}", bad, ids,
@@ -613,7 +645,7 @@ class Tenures:
         event_col = pd.Series(observed.to_numpy(), index=frame.index, name=end) if event is None else event
         entry_s = None
         if observed_from is not None:
-            of = pd.Timestamp(observed_from)
+            of = parse_date_scalar(observed_from, "observed_from", dayfirst=dayfirst, date_format=date_format)
             entry_v = _elapsed(s, s.where(s > of, of), unit)
             bad = (entry_v > 0) & (stop < of).to_numpy()
             if bad.any():
@@ -861,6 +893,9 @@ class Tenures:
             ``min_time`` and ``max_time``.
         """
         by = self._check_by(by, "Tenures.describe")
+        for b in by:
+            if b in self.segments:
+                _warn_id_like(self.column(b), b, len(self))
         w = self.column("weight").astype(float, copy=False)
         event = np.asarray(self.column("event"), dtype=bool)
         exit_t = self.column("exit")
@@ -974,16 +1009,29 @@ def _confounding_table(segment, levels, n, low, high, n_rows, *, max_overlap=0.1
     table.insert(0, "segment", segment)
     big = (table["n"] >= max(10, min_share * n_rows)).to_numpy()
     lo, hi = table["tenure_low"].to_numpy(), table["tenure_high"].to_numpy()
-    overlap = np.maximum(0.0, np.minimum(hi[:, None], hi[None, :]) - np.maximum(lo[:, None], lo[None, :]))
-    width = np.maximum(np.minimum((hi - lo)[:, None], (hi - lo)[None, :]), 1.0)
-    disjoint = (overlap / width < max_overlap) & big[:, None] & big[None, :]
-    np.fill_diagonal(disjoint, False)
-    table["n_disjoint"] = disjoint.sum(axis=1)
-    confounded = bool(disjoint.any())
+    # only levels holding >= max(10, min_share * n_rows) rows take part: at most 1 / min_share of them (100 by
+    # default) whatever the number of levels, so the pairwise comparison below is small; it runs in blocks so that
+    # even min_share=0 never builds a (levels x levels) matrix
+    n_disjoint = np.zeros(len(table), dtype=np.int64)
+    idx = np.flatnonzero(big)
+    blo, bhi = lo[idx], hi[idx]
+    step = max(1, 4_000_000 // max(len(idx), 1))
+    for a in range(0, len(idx), step):
+        l1, h1 = blo[a:a + step, None], bhi[a:a + step, None]
+        overlap = np.maximum(0.0, np.minimum(h1, bhi[None, :]) - np.maximum(l1, blo[None, :]))
+        width = np.maximum(np.minimum(h1 - l1, (bhi - blo)[None, :]), 1.0)
+        disjoint = overlap / width < max_overlap
+        disjoint[np.arange(disjoint.shape[0]), np.arange(a, a + disjoint.shape[0])] = False
+        n_disjoint[idx[a:a + step]] = disjoint.sum(axis=1)
+    table["n_disjoint"] = n_disjoint
+    confounded = bool(n_disjoint.any())
     table.attrs["confounded"] = confounded
     if confounded:
-        bands = "; ".join(f"{lv}: {a:g}-{b:g}" for lv, a, b, k in
-                          zip(table["level"], lo, hi, table["n_disjoint"], strict=False) if k > 0)
+        hit = np.flatnonzero(n_disjoint > 0)
+        levels_arr = table["level"].to_numpy()
+        bands = "; ".join(f"{levels_arr[i]}: {lo[i]:g}-{hi[i]:g}" for i in hit[:10])
+        if len(hit) > 10:
+            bands += f"; and {len(hit) - 10} more levels"
         table.attrs["message"] = (
             f"Segment column {segment!r} is determined by tenure: its levels occupy nearly disjoint tenure ranges "
             f"({bands}). Survival curves by {segment!r} measure tenure, not the segment; do not read them as the "
@@ -1040,6 +1088,29 @@ def _check_user_names(segments: tuple, values: tuple, causes: tuple, owner: str,
                                   f"(segments={list(segments)}, values={list(values)}); a column is either a "
                                   "segment or a value, once.", column=name, n_rows=n_rows)
         seen.add(name)
+
+
+#: A segment with at least this many levels, and fewer than ``_ID_LIKE_ROWS`` rows per level on average, looks
+#: like an id column used as a segment by mistake.
+_ID_LIKE_LEVELS = 1000
+_ID_LIKE_ROWS = 5
+
+
+def _looks_like_id(col, n_rows: int) -> tuple[bool, int]:
+    """Whether a segment column looks like an id (many levels, a few rows each), and its number of levels."""
+    n_levels = len(col.categories) if isinstance(col, pd.Categorical) else int(pd.Series(col).nunique())
+    return n_levels >= _ID_LIKE_LEVELS and n_levels * _ID_LIKE_ROWS > n_rows, n_levels
+
+
+def _warn_id_like(col, name: str, n_rows: int) -> None:
+    """Warn that a segment column looks like an id (``describe`` would give one row per customer)."""
+    id_like, n_levels = _looks_like_id(col, n_rows)
+    if id_like:
+        warnings.warn(
+            f"Segment column {name!r} has {n_levels:,} levels for {n_rows:,} rows ({n_rows / n_levels:.1f} rows "
+            "per level): it looks like an id, not a segment. Per-segment summaries and curves by it have one row "
+            "per customer and estimate nothing; pass it as id=... or band it (e.g. pd.qcut) before using it as a "
+            "segment.", ChurnsurvWarning, stacklevel=find_stack_level())
 
 
 def _warn_zero_weight_levels(w: np.ndarray, segments: dict) -> None:
@@ -1194,6 +1265,8 @@ def _parse_event(col: pd.Series, name: str, ids, censored, event_labels) -> np.n
                          "Every row must say whether the customer defected (True/1) or is censored (False/0).")
     if col.dtype == object:
         col = col.infer_objects()  # flags held in an object column (True/False, 0/1) are flags, not labels
+    if col.dtype == object:  # True beside 1 (or beside text) would merge silently: refused
+        check_kinds(col.to_numpy(), name, ids, "event values")
     if pd.api.types.is_bool_dtype(col) and censored is None:
         return col.to_numpy(dtype=bool, copy=True)
     cens_l, ev_l = _as_list(censored), _as_list(event_labels)
@@ -1221,9 +1294,21 @@ def _parse_event(col: pd.Series, name: str, ids, censored, event_labels) -> np.n
         raise TenureDataError(
             f"Column {name!r} holds labels ({labels}); pass censored=<label(s) meaning still a customer> "
             "(and optionally event_labels=<label(s) meaning defected>).", column=name, n_rows=len(col))
-    is_cens = col.isin(cens_l).to_numpy()
+    # labels: match on the distinct values, text compared without case and surrounding spaces ("No " is "No")
+    codes, uniques = series_uniques(col)
+    text = [i for i, u in enumerate(uniques) if isinstance(u, str)]
+    if text:
+        counts = np.bincount(codes, minlength=len(uniques))
+        canon, merges = merge_variants([uniques[i] for i in text], counts[text],
+                                       targets=[t for t in cens_l + ev_l if isinstance(t, str)])
+        warn_merges(merges, name, "event labels")
+        uniques = list(uniques)
+        for i, c in zip(text, canon, strict=True):
+            uniques[i] = c
+    u = pd.Series(uniques, dtype=object)
+    is_cens = u.isin(cens_l).to_numpy()[codes]
     if ev_l:
-        is_ev = col.isin(ev_l).to_numpy()
+        is_ev = u.isin(ev_l).to_numpy()[codes]
         bad = ~is_cens & ~is_ev
         if bad.any():
             vals = ", ".join(repr(v) for v in pd.unique(col[bad])[:5])
@@ -1247,16 +1332,42 @@ def _unique_ids(ids) -> bool:
     return bool(pd.Index(ids).is_unique)
 
 
-def _factorize(col: pd.Series) -> tuple[np.ndarray, list]:
-    """Codes and distinct labels of a column; missing and blank labels get code -1."""
+def _factorize(col: pd.Series, name=None, ids=None, targets: Sequence = (), what: str = "cause labels"
+               ) -> tuple[np.ndarray, list]:
+    """Codes and distinct labels of a column; missing and blank labels get code -1.
+
+    Text labels that differ only by case or surrounding spaces are merged into one spelling (a label among
+    ``targets`` when one matches, else the most frequent) with a warning; booleans mixed with numbers or text
+    are refused (see :mod:`churnsurv.data._labels`).
+    """
+    check_kinds(col.to_numpy(), name, ids if ids is not None else np.arange(len(col)), what)
     codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    codes = np.asarray(codes, dtype=np.int64)
     labels = list(np.asarray(uniques, dtype=object))
     blank = np.array([isinstance(u, str) and u.strip() == "" for u in labels], dtype=bool)
     if blank.any():  # drop blank labels and renumber the others
         renumber = np.append(np.where(blank, -1, np.cumsum(~blank) - 1), -1)
         codes = renumber[codes]
         labels = [u for u, b in zip(labels, blank, strict=False) if not b]
-    return np.asarray(codes, dtype=np.int64), labels
+    text = [i for i, u in enumerate(labels) if isinstance(u, str)]
+    if text and (not _clean_labels([labels[i] for i in text]) or not _matches(labels, text, targets)):
+        counts = np.bincount(codes[codes >= 0], minlength=len(labels))
+        canon, merges = merge_variants([labels[i] for i in text], counts[text],
+                                       targets=[str(t) for t in targets if isinstance(t, str)])
+        warn_merges(merges, name, what)
+        merged = list(labels)
+        for i, c in zip(text, canon, strict=True):
+            merged[i] = c
+        distinct = list(dict.fromkeys(merged))
+        renumber = np.array([distinct.index(m) for m in merged] + [-1], dtype=np.int64)
+        codes, labels = renumber[codes], distinct
+    return codes, labels
+
+
+def _matches(labels: list, text: list, targets: Sequence) -> bool:
+    """True when every text label is a target or matches none by key (no label needs a target's spelling)."""
+    keys = {label_key(t): str(t) for t in targets if isinstance(t, str)}
+    return all(labels[i] in keys.values() or label_key(labels[i]) not in keys for i in text)
 
 
 _CHUNK = 1 << 18  # rows per chunk where a full-length temporary would cost 8 bytes a row
@@ -1277,12 +1388,18 @@ def _segment(col: pd.Series, name: str, ids, missing_segment: str) -> pd.Categor
         if missing.any() and missing_segment == "error":
             raise data_error(name, "missing segment values", missing, ids,
                              f"Fill them, or pass missing_segment='level' to make them the level {MISSING_LEVEL!r}.")
-        keep = [c for c, b in zip(cats, blank[:-1], strict=True) if not b]
-        if missing.any() and MISSING_LEVEL not in keep:
-            keep = keep + [MISSING_LEVEL]
+        nonblank = [c for c, b in zip(cats, blank[:-1], strict=True) if not b]
+        used = np.bincount(src_codes[src_codes >= 0], minlength=len(cats))[~blank[:-1]]
+        canon, merges = merge_variants(nonblank, used)
+        warn_merges(merges, name, "segment labels")
+        spelled = dict(zip(nonblank, canon, strict=True))
+        keep = list(dict.fromkeys(canon))
+        miss_level = _missing_level(keep, name, int(missing.sum())) if missing.any() else MISSING_LEVEL
+        if missing.any():
+            keep = keep + [miss_level]
         index = {c: i for i, c in enumerate(keep)}
-        lookup = np.array([index.get(c, index.get(MISSING_LEVEL, -1)) if not b else index.get(MISSING_LEVEL, -1)
-                           for c, b in zip(cats, blank[:-1], strict=True)] + [index.get(MISSING_LEVEL, -1)],
+        lookup = np.array([index[spelled[c]] if not b else index.get(miss_level, -1)
+                           for c, b in zip(cats, blank[:-1], strict=True)] + [index.get(miss_level, -1)],
                           dtype=_code_dtype(len(keep)))
         out = np.empty(len(src_codes), dtype=lookup.dtype)
         for start in range(0, len(src_codes), _CHUNK):  # chunked: a fancy index is converted to intp
@@ -1293,6 +1410,7 @@ def _segment(col: pd.Series, name: str, ids, missing_segment: str) -> pd.Categor
     label_index: dict = {}
     labels: list = []
     glob = np.empty(n, dtype=np.int32)  # label number per row (-1 missing), narrowed once the labels are known
+    check_kinds(values, name, ids, "labels")
     for start in range(0, max(n, 1), _HASH_CHUNK):
         codes, uniques = pd.factorize(values[start:start + _HASH_CHUNK], use_na_sentinel=True)
         local = np.empty(len(uniques) + 1, dtype=np.int32)
@@ -1307,22 +1425,32 @@ def _segment(col: pd.Series, name: str, ids, missing_segment: str) -> pd.Categor
             local[i] = label_index[key]
         local[-1] = -1
         glob[start:start + len(codes)] = local[codes]
-    cats = sorted(labels)
-    order = {c: i for i, c in enumerate(cats)}
     missing = glob < 0
     has_missing = bool(missing.any())
-    if has_missing:
-        if missing_segment == "error":
-            raise data_error(name, "missing segment values", missing, ids,
-                             f"Fill them, or pass missing_segment='level' to make them the level {MISSING_LEVEL!r}.")
-        if MISSING_LEVEL not in cats:
-            cats = cats + [MISSING_LEVEL]
+    if has_missing and missing_segment == "error":
+        raise data_error(name, "missing segment values", missing, ids,
+                         f"Fill them, or pass missing_segment='level' to make them the level {MISSING_LEVEL!r}.")
+    n_missing = int(missing.sum())
     del missing
+    canon = labels
+    if not _clean_labels(labels):  # variants by case or spaces: one spelling each, with a warning
+        counts = np.zeros(len(labels), dtype=np.int64)
+        for start in range(0, n, _CHUNK):
+            g = glob[start:start + _CHUNK]
+            counts += np.bincount(g[g >= 0], minlength=len(labels))
+        canon, merges = merge_variants(labels, counts)
+        warn_merges(merges, name, "segment labels")
+    cats = sorted(set(canon))
+    order = {c: i for i, c in enumerate(cats)}
+    miss_level = MISSING_LEVEL
+    if has_missing:
+        miss_level = _missing_level(cats, name, n_missing)
+        cats = cats + [miss_level]
     dt = _code_dtype(len(cats))
     rank = np.empty(len(labels) + 1, dtype=dt)
-    for lab, i in label_index.items():
+    for i, lab in enumerate(canon):
         rank[i] = order[lab]
-    rank[-1] = cats.index(MISSING_LEVEL) if has_missing else -1  # label -1 picks the missing level
+    rank[-1] = cats.index(miss_level) if has_missing else -1  # label -1 picks the missing level
     out = np.empty(n, dtype=dt)
     for start in range(0, n, _CHUNK):  # chunked: a fancy index is converted to intp
         out[start:start + _CHUNK] = rank[glob[start:start + _CHUNK]]
@@ -1330,15 +1458,32 @@ def _segment(col: pd.Series, name: str, ids, missing_segment: str) -> pd.Categor
     return pd.Categorical.from_codes(out, categories=cats)
 
 
-def _dates(col: pd.Series, name: str, ids) -> pd.Series:
-    try:
-        out = pd.to_datetime(col, errors="coerce")
-    except (TypeError, ValueError) as err:  # pragma: no cover - pandas raises only for exotic input
-        raise TenureDataError(f"Column {name!r} cannot be read as dates: {err}", column=name) from err
-    bad = out.isna().to_numpy() & col.notna().to_numpy()
-    if bad.any():
-        raise data_error(name, "values that are not dates", bad, ids, "Use ISO dates such as 2024-01-31.")
-    return out.reset_index(drop=True).set_axis(col.index)
+def _clean_labels(labels: list) -> bool:
+    """Whether no label has surrounding spaces and no two differ only by case (the usual case: no merge)."""
+    if not labels:
+        return True
+    idx = pd.Index(labels, dtype=object)
+    stripped = idx.str.strip()
+    return bool((stripped == idx).all()) and bool(stripped.str.casefold().is_unique)
+
+
+_MISSING_VALUE_LEVEL = "(missing value)"
+
+
+def _missing_level(cats: list, name: str, n_missing: int) -> str:
+    """The level of missing segment values: ``"(missing)"``, or, when the data hold a real label ``"(missing)"``,
+    ``"(missing value)"`` with a warning (the two are never merged)."""
+    if MISSING_LEVEL not in cats:
+        return MISSING_LEVEL
+    level = _MISSING_VALUE_LEVEL
+    while level in cats:
+        level = f"({level})"
+    warnings.warn(
+        f"Column {name!r} holds a real label {MISSING_LEVEL!r} beside {n_missing} missing value"
+        f"{'s' if n_missing != 1 else ''}: they are kept apart, the missing values as the level {level!r}. Fill "
+        "the missing values yourself (col.fillna(...)) to choose their label.", ChurnsurvWarning,
+        stacklevel=find_stack_level())
+    return level
 
 
 def _elapsed(start: pd.Series, stop: pd.Series, unit: str) -> np.ndarray:
