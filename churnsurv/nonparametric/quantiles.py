@@ -222,10 +222,11 @@ def _segment_quantiles(c: _Counts, probs: np.ndarray, surv, lower, upper, min_at
     flat = est.ravel()
     row = np.full(len(flat), -1, dtype=np.int64)
     ok = ~np.isnan(flat)
-    for g in range(G):
+    for g in range(G):  # each segment's block of quantiles only: linear in the number of segments
         s = slice(c.starts[g], c.stops[g])
-        sel = ok & (codes == g)
-        row[sel] = c.starts[g] + np.searchsorted(c.time[s], flat[sel], side="right") - 1
+        block = slice(g * m, (g + 1) * m)
+        sel = ok[block]
+        row[block][sel] = c.starts[g] + np.searchsorted(c.time[s], flat[block][sel], side="right") - 1
     n_row = np.where(row >= 0, c.n_at_risk[np.maximum(row, 0)], np.inf)
     out = c.frame(codes, {
         "prob": np.tile(probs, G),
