@@ -400,7 +400,7 @@ if proj is not None:
          f"{best_row[col]:.1f}%) and **{worst_row.iloc[0]}** worst ({worst_row[col]:.1f}%). A single churn rate "
          "ignores that the customers who stay are the loyal ones; models with heterogeneity (sBG, BdW) or a "
          "falling hazard (Weibull with shape < 1, log-normal) follow the rising retention of older customers. "
-         f"The actual is itself the {READING} curve.", "Projection test")
+         f"The actual is itself an estimate: the Kaplan-Meier curve of all records ({READING}).", "Projection test")
     note("headline_03_projection", f"Best projection of retention beyond {fit_through:g} {time_unit}s: "
          f"**{best_row.iloc[0]}**, mean absolute error {best_row[col]:.1f}% of the actual share "
          f"({periods[0]:g}-{periods[-1]:g} {time_unit}s); a single churn rate is off by "
