@@ -251,6 +251,16 @@ def check_parameter_names(names, origin: str) -> None:
 # --------------------------------------------------------------------------- #
 # Running notebooks
 # --------------------------------------------------------------------------- #
+#: Starts of a kernel tried before a start-up failure (a loopback port race) is an error.
+_KERNEL_START_ATTEMPTS = 3
+
+
+def _kernel_start_failed(err: BaseException) -> bool:
+    """Whether ``err`` says the kernel died or could not bind its ports before it ran any cell."""
+    text = f"{type(err).__name__}: {err}"
+    return "Kernel died before replying to kernel_info" in text or "Address already in use" in text
+
+
 def run_notebook(
     source_py: str | os.PathLike,
     output_ipynb: str | os.PathLike,
@@ -364,16 +374,27 @@ def run_notebook(
     tmp = Path(tmp_name)
     try:
         with _environ({NOTEBOOK_ENV: name}):
-            papermill.execute_notebook(
-                nb,
-                str(tmp),
-                parameters=params,
-                kernel_name=kernel_name,
-                language="python",
-                cwd=None if cwd is None else str(cwd),
-                progress_bar=False,
-                **engine_kwargs,
-            )
+            for attempt in range(_KERNEL_START_ATTEMPTS):
+                try:
+                    papermill.execute_notebook(
+                        nb,
+                        str(tmp),
+                        parameters=params,
+                        kernel_name=kernel_name,
+                        language="python",
+                        cwd=None if cwd is None else str(cwd),
+                        progress_bar=False,
+                        **engine_kwargs,
+                    )
+                    break
+                except PapermillExecutionError:
+                    raise
+                except Exception as err:  # noqa: BLE001 - only a kernel that failed to start is retried
+                    if attempt + 1 == _KERNEL_START_ATTEMPTS or not _kernel_start_failed(err):
+                        raise
+                    # the kernel picks free loopback ports and binds them a moment later: when several kernels
+                    # start at once another process can take a port in between ("Address already in use")
+                    time.sleep(0.5 * (attempt + 1))
     except PapermillExecutionError as err:
         _publish(tmp, output)
         if progress:

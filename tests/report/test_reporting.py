@@ -672,3 +672,26 @@ def _references(html: str) -> dict:
     parser = _RefParser()
     parser.feed(html)
     return parser.refs
+
+
+def test_a_kernel_that_fails_to_start_is_retried(tmp_path, monkeypatch):
+    """Kernels bind loopback ports a moment after choosing them; a start-up race is retried, a cell error is not."""
+    import papermill
+
+    import churnsurv.report.notebook as nbmod
+
+    calls = []
+    real = papermill.execute_notebook
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(papermill, "execute_notebook", flaky)
+    src = tmp_path / "nb.py"
+    src.write_text("# %%\nx = 1\n")
+    nbmod.run_notebook(src, tmp_path / "nb.ipynb", {}, progress=False)
+    assert len(calls) == 2 and (tmp_path / "nb.ipynb").exists()
+    assert not nbmod._kernel_start_failed(ValueError("a cell failed"))
