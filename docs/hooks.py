@@ -62,6 +62,8 @@ CACHE = Path(os.environ.get("CHURNSURV_DOCS_CACHE", ROOT / ".cache" / "docs"))
 
 # Titles of the notebook pages in the nav are set in mkdocs.yml; here only which notebooks exist.
 NOTEBOOK_GLOB = "[0-9][0-9]_*.py"
+#: A page image no build has written for this long is stale (builds take minutes; a concurrent one may need it).
+_STALE_AFTER = 3600.0
 #: Parameters of the docs' runs where the notebook's defaults would take minutes (the pages say which were used).
 DOCS_PARAMETERS = {"06_states": {"data_path": "cdnow_sample", "n_boot": 20}, "05_actions": {"n_boot": 50}}
 #: A finished cache entry: ``<stem>-<20 hex digits>.ipynb`` (anything else in the cache is not ours to delete).
@@ -292,8 +294,11 @@ def render_notebook(executed: Path, source: Path) -> None:
         wanted.add(path.name)
         changed |= _write_if_changed(path, data)
     if files_dir.is_dir():
+        # Another build running at the same time may have written other image names (output numbering shifts when a
+        # run prints a warning) and be copying them now: only images older than any running build are stale.
+        cutoff = time.time() - _STALE_AFTER
         for old in files_dir.iterdir():
-            if old.name not in wanted and not old.name.startswith("."):
+            if old.name not in wanted and not old.name.startswith(".") and old.stat().st_mtime < cutoff:
                 old.unlink(missing_ok=True)
     log.info("churnsurv docs: %s page %s", stem, "written" if changed else "unchanged")
 
